@@ -1,0 +1,1 @@
+"""Sub-commands of `mono-depth-ros`, one module each (see mono_depth_ros.cli)."""

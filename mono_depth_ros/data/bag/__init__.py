@@ -1,0 +1,26 @@
+"""rosbag2 files through the `rosbags` library (no rclpy): writing, message building, summaries."""
+
+from mono_depth_ros.data.bag.errors import BagError
+from mono_depth_ros.data.bag.messages import NS_PER_S, MessageFactory
+from mono_depth_ros.data.bag.reading import BagMessage, iter_messages
+from mono_depth_ros.data.bag.summary import BagSummary, TopicSummary, summarise_bag
+from mono_depth_ros.data.bag.typestores import DEFAULT_DISTRIBUTION, DISTRIBUTIONS, typestore_for
+from mono_depth_ros.data.bag.writer import STORAGE_PLUGINS, BagWriter, StorageFormat, offered_qos
+
+__all__ = [
+    "DEFAULT_DISTRIBUTION",
+    "DISTRIBUTIONS",
+    "NS_PER_S",
+    "STORAGE_PLUGINS",
+    "BagError",
+    "BagMessage",
+    "BagSummary",
+    "BagWriter",
+    "MessageFactory",
+    "StorageFormat",
+    "TopicSummary",
+    "iter_messages",
+    "offered_qos",
+    "summarise_bag",
+    "typestore_for",
+]
