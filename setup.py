@@ -25,7 +25,7 @@ setup(
     maintainer_email="maintainers@mono-depth-ros.dev",
     description="Metric depth from one camera for ROS 2",
     license="Apache-2.0",
-    tests_require=["pytest"],
+    extras_require={"test": ["pytest"]},
     entry_points={
         "console_scripts": [
             f"depth_node = {PACKAGE}.ros.entry_points:depth_node",

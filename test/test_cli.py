@@ -98,3 +98,15 @@ def test_installed_console_scripts_run() -> None:
         result = subprocess.run([script], capture_output=True, text=True, check=False)
         assert result.returncode == 3
         assert result.stderr.startswith(f"{node}: not implemented yet")
+
+
+def test_parsing_the_command_line_loads_neither_torch_nor_rclpy() -> None:
+    """`mono-depth-ros --help` must answer at once: heavy imports happen only when a command runs."""
+    script = (
+        "import sys\n"
+        "from mono_depth_ros.cli import build_parser\n"
+        "build_parser()\n"
+        "print(sorted(m for m in ('torch', 'rclpy', 'cv2') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

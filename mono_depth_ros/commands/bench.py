@@ -1,11 +1,125 @@
-"""`mono-depth-ros bench`: print the package's benchmark numbers."""
+"""`mono-depth-ros bench`: time the renderer and the ROS message conversions on this machine.
+
+Prints one machine line (what a docs/BENCHMARKS.md entry records), then each benchmark's table. The benchmark code
+lives in `mono_depth_ros.bench`, so installed users (pip or colcon) can run it too.
+"""
 
 from __future__ import annotations
 
-from mono_depth_ros.commands.pending import pending_command
+import argparse
 
-add_parser = pending_command(
-    "bench",
-    "Print the package's benchmark numbers",
-    "arrives with the demo issue; meanwhile see benchmarks/ and docs/BENCHMARKS.md",
+from tqdm import tqdm
+
+from mono_depth_ros.bench.settings import (
+    DEFAULT_FRAMES,
+    DEFAULT_REPEATS,
+    MAX_LOOP_REPEATS,
+    REFERENCE_SIZE,
+    TARGET_CLOUD_MS,
+    TARGET_IMAGE_MS,
+    TARGET_MONO_FPS,
+    TARGET_SPEEDUP,
+    WARM_UP_FRAMES,
 )
+from mono_depth_ros.commands.options import positive_int
+from mono_depth_ros.errors import ConfigError
+
+BENCHMARKS = ("render", "conversions")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "bench",
+        help="time the synthetic renderer and the ROS message conversions on this machine",
+        description="Time the synthetic street renderer (frames/s, mono and stereo, and the world's build time) and "
+        "the ROS message conversions of the depth node (Image, 32FC1 depth, PointCloud2 against a per-point Python "
+        "loop, whose bytes must be identical). Prints the machine first, then each benchmark's table with its "
+        f"targets, which are set for {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]}: render >= {TARGET_MONO_FPS:g} "
+        f"frames/s mono; Image and depth conversions <= {TARGET_IMAGE_MS:g} ms; PointCloud2 <= {TARGET_CLOUD_MS:g} ms "
+        f"and >= {TARGET_SPEEDUP:g}x faster than the loop.",
+    )
+    parser.add_argument(
+        "benchmark",
+        nargs="?",
+        choices=(*BENCHMARKS, "all"),
+        default="all",
+        help="which benchmark to run (default all)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=positive_int,
+        default=None,
+        help=f"conversions: timed repeats of each case (default {DEFAULT_REPEATS}; the per-point loop at most "
+        f"{MAX_LOOP_REPEATS})",
+    )
+    parser.add_argument(
+        "--frames",
+        type=positive_int,
+        default=None,
+        help=f"render: timed frames per mode, after {WARM_UP_FRAMES} warm-up frames (default {DEFAULT_FRAMES})",
+    )
+    parser.add_argument(
+        "--width", type=positive_int, default=REFERENCE_SIZE[0], help=f"image width (default {REFERENCE_SIZE[0]})"
+    )
+    parser.add_argument(
+        "--height", type=positive_int, default=REFERENCE_SIZE[1], help=f"image height (default {REFERENCE_SIZE[1]})"
+    )
+    parser.add_argument("--threads", type=positive_int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help=f"exit 1 when a target is missed (needs the default size, {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]})",
+    )
+    parser.set_defaults(run=run)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Reject options that the chosen benchmarks would silently ignore."""
+    if args.benchmark == "render" and args.repeats is not None:
+        raise ConfigError("--repeats applies to the conversions benchmark; the renderer is timed over --frames")
+    if args.benchmark == "conversions" and args.frames is not None:
+        raise ConfigError("--frames applies to the render benchmark; conversions are timed over --repeats")
+    size = (args.width, args.height)
+    if args.strict and size != REFERENCE_SIZE:
+        raise ConfigError(
+            f"--strict judges targets set for {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]}, not {args.width}x"
+            f"{args.height}: drop --width/--height or --strict"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    _check_options(args)
+    # Imported here so that `mono-depth-ros --help` stays fast: torch, the renderer and the message packages are
+    # heavy, and only the benchmarks that run are imported.
+    import torch
+
+    from mono_depth_ros.bench.errors import BenchmarkError
+    from mono_depth_ros.bench.timing import machine_line
+
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    chosen = BENCHMARKS if args.benchmark == "all" else (args.benchmark,)
+    # The machine line first, flushed, so that it leads the output even when a benchmark fails.
+    print(machine_line(), flush=True)
+    missed: list[str] = []
+    for name in chosen:
+        if name == "render":
+            from mono_depth_ros.bench.render import MODES, run_render
+
+            with tqdm(total=len(MODES), unit="step", desc="bench render", disable=None, leave=False) as bar:
+                result = run_render(
+                    args.width, args.height, args.frames or DEFAULT_FRAMES, progress=lambda _: bar.update()
+                )
+        else:
+            from mono_depth_ros.bench.conversions import STEPS, run_conversions
+
+            with tqdm(total=STEPS, unit="step", desc="bench conversions", disable=None, leave=False) as bar:
+                result = run_conversions(
+                    args.repeats or DEFAULT_REPEATS, args.width, args.height, progress=lambda _: bar.update()
+                )
+        print()
+        print(result.format(), flush=True)
+        missed.extend(result.missed_targets())
+    if args.strict and missed:
+        raise BenchmarkError(f"missed targets: {'; '.join(missed)}")
+    return 0

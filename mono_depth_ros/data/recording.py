@@ -18,15 +18,14 @@ from mono_depth_ros.core.wire import CameraModel
 from mono_depth_ros.data.bag import (
     DEFAULT_DISTRIBUTION,
     DISTRIBUTIONS,
-    NS_PER_S,
     STORAGE_PLUGINS,
     BagSummary,
     BagWriter,
-    MessageFactory,
     StorageFormat,
     summarise_bag,
     typestore_for,
 )
+from mono_depth_ros.data.bag.messages import NS_PER_S, MessageFactory
 from mono_depth_ros.data.sim import SimConfig, SyntheticWorld
 from mono_depth_ros.errors import ConfigError
 

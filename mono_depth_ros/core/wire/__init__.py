@@ -6,7 +6,7 @@ messages (mono_depth_ros.ros.conversions) and rosbags dataclasses (mono_depth_ro
 
 from __future__ import annotations
 
-from mono_depth_ros.core.wire.buffers import Allocator, BytesLike
+from mono_depth_ros.core.wire.buffers import Allocator, BytesLike, as_byte_array
 from mono_depth_ros.core.wire.camera import DISTORTION_COEFFICIENTS, CameraModel, RegionOfInterest
 from mono_depth_ros.core.wire.depth import MAX_DEPTH_16UC1_M, depth_to_16uc1_mm, depth_to_32fc1
 from mono_depth_ros.core.wire.errors import (
@@ -22,7 +22,6 @@ from mono_depth_ros.core.wire.image import (
     ENCODINGS,
     EncodedImage,
     ImageEncoding,
-    as_byte_array,
     decode_compressed,
     decode_compressed_message,
     decode_image,

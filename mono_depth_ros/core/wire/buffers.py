@@ -17,7 +17,7 @@ import numpy as np
 
 from mono_depth_ros.core.wire.errors import WireFormatError
 
-__all__ = ["Allocator", "BytesLike", "finish_output", "new_output"]
+__all__ = ["Allocator", "BytesLike", "as_byte_array", "exact_payload", "finish_output", "new_output"]
 
 #: What a message's `data` can be: bytes, or the writable buffer an `Allocator` returned.
 BytesLike = Union[bytes, bytearray, memoryview, "array.array[int]", np.ndarray]
@@ -42,3 +42,36 @@ def new_output(nbytes: int, allocate: Allocator | None) -> tuple[np.ndarray, Any
 def finish_output(view: np.ndarray, target: Any) -> BytesLike:
     """The `data` to return: the allocated buffer, or the filled view as bytes when nothing was allocated."""
     return view.tobytes() if target is None else target
+
+
+def as_byte_array(data: Any, error: type[WireFormatError] = WireFormatError) -> np.ndarray:
+    """A flat uint8 view of a message `data` field, without copying when the field exposes a buffer.
+
+    rclpy gives `array.array('B')`, rosbags a uint8 numpy array, hand-built messages bytes or a list of ints.
+    """
+    if isinstance(data, np.ndarray):
+        if data.dtype == np.uint8 and data.ndim == 1:
+            return data
+        return np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+    try:
+        return np.frombuffer(data, dtype=np.uint8)
+    except TypeError:
+        pass
+    # A plain sequence of ints: numpy rejects values outside 0..255 instead of wrapping them.
+    try:
+        return np.asarray(data, dtype=np.uint8).reshape(-1)
+    except (OverflowError, TypeError, ValueError) as problem:
+        raise error(f"message data must be bytes (ints in 0..255): {problem}") from None
+
+
+def exact_payload(
+    data: Any, expected: int, *, what: str, rule: str, error: type[WireFormatError] = WireFormatError
+) -> np.ndarray:
+    """`data` as a flat uint8 array that must hold exactly `expected` bytes, else `error` naming `what` and the size
+    `rule` (e.g. "height*step = 2*6 = 12 for 2x2 rgb8"): short data is truncated, long data is a layout mistake."""
+    buffer = as_byte_array(data, error)
+    if buffer.size < expected:
+        raise error(f"{what} is truncated: {buffer.size} bytes, expected {rule}")
+    if buffer.size > expected:
+        raise error(f"{what} has {buffer.size} bytes, more than {rule}")
+    return buffer

@@ -18,7 +18,14 @@ from typing import Any, NamedTuple
 import cv2
 import numpy as np
 
-from mono_depth_ros.core.wire.buffers import Allocator, BytesLike, finish_output, new_output
+from mono_depth_ros.core.wire.buffers import (
+    Allocator,
+    BytesLike,
+    as_byte_array,
+    exact_payload,
+    finish_output,
+    new_output,
+)
 from mono_depth_ros.core.wire.errors import (
     ImageDecodeError,
     ImageLayoutError,
@@ -30,7 +37,6 @@ __all__ = [
     "ENCODINGS",
     "EncodedImage",
     "ImageEncoding",
-    "as_byte_array",
     "decode_compressed",
     "decode_compressed_message",
     "decode_image",
@@ -120,26 +126,6 @@ def get_encoding(encoding: str) -> ImageEncoding:
     return info
 
 
-def as_byte_array(data: Any) -> np.ndarray:
-    """A flat uint8 view of a message `data` field, without copying when the field exposes a buffer.
-
-    rclpy gives `array.array('B')`, rosbags a uint8 numpy array, hand-built messages bytes or a list of ints.
-    """
-    if isinstance(data, np.ndarray):
-        if data.dtype == np.uint8 and data.ndim == 1:
-            return data
-        return np.ascontiguousarray(data).reshape(-1).view(np.uint8)
-    try:
-        return np.frombuffer(data, dtype=np.uint8)
-    except TypeError:
-        pass
-    # A plain sequence of ints: numpy rejects values outside 0..255 instead of wrapping them.
-    try:
-        return np.asarray(data, dtype=np.uint8).reshape(-1)
-    except (OverflowError, TypeError, ValueError) as error:
-        raise ImageLayoutError(f"message data must be bytes (ints in 0..255): {error}") from None
-
-
 def decode_image(height: int, width: int, encoding: str, is_bigendian: bool | int, step: int, data: Any) -> np.ndarray:
     """The pixels of a sensor_msgs/Image as an (H, W) or (H, W, C) array of the encoding's dtype.
 
@@ -156,18 +142,14 @@ def decode_image(height: int, width: int, encoding: str, is_bigendian: bool | in
         raise ImageLayoutError(
             f"step {step} is smaller than width*bytes_per_pixel = {row_bytes} for {width}x{height} {encoding}"
         )
-    buffer = as_byte_array(data)
     expected = height * step
-    if buffer.size < expected:
-        raise ImageLayoutError(
-            f"image data is truncated: {buffer.size} bytes, expected height*step = {height}*{step} = {expected} "
-            f"for {width}x{height} {encoding}"
-        )
-    if buffer.size > expected:
-        raise ImageLayoutError(
-            f"image data has {buffer.size} bytes, more than height*step = {height}*{step} = {expected} "
-            f"for {width}x{height} {encoding}"
-        )
+    buffer = exact_payload(
+        data,
+        expected,
+        what="image data",
+        rule=f"height*step = {height}*{step} = {expected} for {width}x{height} {encoding}",
+        error=ImageLayoutError,
+    )
     itemsize = info.dtype.itemsize
     dtype = info.dtype.newbyteorder(">" if is_bigendian else "<") if itemsize > 1 else info.dtype
     pixels = np.ndarray(
@@ -311,7 +293,7 @@ def decode_compressed(fmt: str, data: Any) -> tuple[np.ndarray, str]:
     Corrupt, truncated or empty data raises ImageDecodeError.
     """
     original, codec, stored_bgr = _parse_format(fmt)
-    buffer = as_byte_array(data)
+    buffer = as_byte_array(data, ImageLayoutError)
     if buffer.size == 0:
         raise ImageDecodeError(f"compressed image data is empty (format {fmt!r})")
     head = buffer[:8].tobytes()

@@ -15,9 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from mono_depth_ros.core.wire.buffers import Allocator, BytesLike, finish_output, new_output
+from mono_depth_ros.core.wire.buffers import Allocator, BytesLike, exact_payload, finish_output, new_output
 from mono_depth_ros.core.wire.errors import PointCloudLayoutError
-from mono_depth_ros.core.wire.image import as_byte_array
 
 __all__ = [
     "XYZRGB_FIELDS",
@@ -211,17 +210,14 @@ def unpack_points(
             raise PointCloudLayoutError(
                 f"field {name!r} at offset {offset} ({dtype.itemsize} bytes) does not fit in point_step {point_step}"
             )
-    buffer = as_byte_array(data)
     expected = height * row_step
-    if buffer.size < expected:
-        raise PointCloudLayoutError(
-            f"point cloud data is truncated: {buffer.size} bytes, expected height*row_step = {height}*{row_step} "
-            f"= {expected}"
-        )
-    if buffer.size > expected:
-        raise PointCloudLayoutError(
-            f"point cloud data has {buffer.size} bytes, more than height*row_step = {height}*{row_step} = {expected}"
-        )
+    buffer = exact_payload(
+        data,
+        expected,
+        what="point cloud data",
+        rule=f"height*row_step = {height}*{row_step} = {expected}",
+        error=PointCloudLayoutError,
+    )
     count = height * width
     xyz = np.empty((count, 3), dtype=np.float32)
     if count == 0:

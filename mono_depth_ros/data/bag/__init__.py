@@ -1,7 +1,10 @@
-"""rosbag2 files through the `rosbags` library (no rclpy): writing, message building, summaries."""
+"""rosbag2 files through the `rosbags` library (no rclpy): writing, summaries, reading.
+
+Message building lives in `mono_depth_ros.data.bag.messages` (imported from there: it needs the torch-based
+geometry core, and this package stays light so that command-line parsing does not load torch).
+"""
 
 from mono_depth_ros.data.bag.errors import BagError
-from mono_depth_ros.data.bag.messages import NS_PER_S, MessageFactory
 from mono_depth_ros.data.bag.reading import BagMessage, iter_messages
 from mono_depth_ros.data.bag.summary import BagSummary, TopicSummary, summarise_bag
 from mono_depth_ros.data.bag.typestores import DEFAULT_DISTRIBUTION, DISTRIBUTIONS, typestore_for
@@ -10,13 +13,11 @@ from mono_depth_ros.data.bag.writer import STORAGE_PLUGINS, BagWriter, StorageFo
 __all__ = [
     "DEFAULT_DISTRIBUTION",
     "DISTRIBUTIONS",
-    "NS_PER_S",
     "STORAGE_PLUGINS",
     "BagError",
     "BagMessage",
     "BagSummary",
     "BagWriter",
-    "MessageFactory",
     "StorageFormat",
     "TopicSummary",
     "iter_messages",

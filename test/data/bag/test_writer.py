@@ -6,7 +6,8 @@ import pytest
 from rosbags.highlevel import AnyReader
 from rosbags.interfaces import QosDurability, QosReliability
 
-from mono_depth_ros.data.bag import BagError, BagWriter, MessageFactory, offered_qos, typestore_for
+from mono_depth_ros.data.bag import BagError, BagWriter, offered_qos, typestore_for
+from mono_depth_ros.data.bag.messages import MessageFactory
 
 
 def _write_strings(path: Path, texts: list[str], **options: object) -> None:
