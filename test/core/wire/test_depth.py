@@ -87,3 +87,15 @@ def test_16uc1_round_trips_through_an_image_payload() -> None:
     millimetres = depth_to_16uc1_mm(depth)
     decoded = decode_image(*encode_image(millimetres, "16UC1", bigendian=True))
     np.testing.assert_allclose(decoded / 1000.0, depth, atol=5e-4)
+
+
+def test_nan_depth_never_becomes_a_silent_integer_image() -> None:
+    """NaN is REP 118's "no measurement" in 32FC1; in a millimetre image it must not turn into garbage integers."""
+    depth = np.array([[1.5, np.nan], [np.nan, 2.0]], dtype=np.float32)
+    with pytest.raises(ImageLayoutError, match="array dtype float32 does not match encoding 16UC1, which needs uint16"):
+        encode_image(depth, "16UC1")
+    millimetres = depth_to_16uc1_mm(depth)
+    np.testing.assert_array_equal(millimetres, [[1500, 0], [0, 2000]])
+    encoded = encode_image(depth_to_32fc1(depth), "32FC1")
+    decoded = decode_image(encoded.height, encoded.width, "32FC1", encoded.is_bigendian, encoded.step, encoded.data)
+    np.testing.assert_array_equal(np.isnan(decoded), np.isnan(depth))
