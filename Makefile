@@ -38,7 +38,11 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	@out=$$(mktemp -d -t mono_depth_demo.XXXXXX); \
-	$(ROS_ENV) $(BIN)/mono-depth-ros simulate --out "$$out/drive" --frames 60 --stereo
+	$(ROS_ENV) $(BIN)/mono-depth-ros simulate --out "$$out/drive" --frames 60 --stereo; \
+	echo; \
+	echo "Recorded a 6 s synthetic stereo drive to $$out/drive (rosbag2, mcap)."; \
+	echo "Replay it on a ROS 2 machine with: ros2 bag play $$out/drive"; \
+	echo "More: $(BIN)/mono-depth-ros simulate --help (the depth and calibration nodes land with the next releases)."
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
