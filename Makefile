@@ -10,6 +10,8 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 STAMP := $(VENV)/.installed
+# Camera frames of the demo drive (10 Hz).
+DEMO_FRAMES ?= 60
 BIN := $(VENV)/bin
 # DDS stays on loopback; every run gets its own domain so parallel runs never cross-talk.
 ROS_ENV := ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
@@ -38,9 +40,9 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	@out=$$(mktemp -d -t mono_depth_demo.XXXXXX); \
-	$(ROS_ENV) $(BIN)/mono-depth-ros simulate --out "$$out/drive" --frames 60 --stereo; \
+	$(ROS_ENV) $(BIN)/mono-depth-ros simulate --out "$$out/drive" --frames $(DEMO_FRAMES) --stereo; \
 	echo; \
-	echo "Recorded a 6 s synthetic stereo drive to $$out/drive (rosbag2, mcap)."; \
+	echo "Recorded a $(DEMO_FRAMES)-frame (10 Hz) synthetic stereo drive to $$out/drive (rosbag2, mcap)."; \
 	echo "Replay it on a ROS 2 machine with: ros2 bag play $$out/drive"; \
 	echo "More: $(BIN)/mono-depth-ros simulate --help (the depth and calibration nodes land with the next releases)."
 
