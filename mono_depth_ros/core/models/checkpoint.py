@@ -15,12 +15,9 @@ Layout (format version 1), nothing but tensors, numbers, strings, None, lists an
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import pickle
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -29,6 +26,7 @@ from typing import Any
 
 import torch
 
+from mono_depth_ros.atomic import atomic_write
 from mono_depth_ros.core.models.config import ModelConfig
 from mono_depth_ros.core.models.depth_network import MIN_INPUT_SIZE, SIZE_MULTIPLE, valid_input_size
 from mono_depth_ros.core.models.errors import CheckpointError, ModelConfigError
@@ -203,17 +201,8 @@ def save_checkpoint(checkpoint: Checkpoint, path: Path | str, *, half: bool = Fa
         raise CheckpointError(path, "is a directory; give a file name such as model.pt")
     if not path.parent.is_dir():
         raise CheckpointError(path, f"folder {path.parent} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(checkpoint.to_dict(half=half), stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    with atomic_write(path) as stream:
+        torch.save(checkpoint.to_dict(half=half), stream)
     return path
 
 
