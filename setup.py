@@ -25,7 +25,8 @@ setup(
     maintainer_email="maintainers@mono-depth-ros.dev",
     description="Metric depth from one camera for ROS 2",
     license="Apache-2.0",
-    extras_require={"test": ["pytest"]},
+    # `mono-depth-ros export` (ONNX); onnxscript is needed only by its `--exporter dynamo`.
+    extras_require={"test": ["pytest"], "onnx": ["onnx>=1.17", "onnxruntime>=1.19", "onnxscript>=0.7"]},
     entry_points={
         "console_scripts": [
             f"depth_node = {PACKAGE}.ros.entry_points:depth_node",

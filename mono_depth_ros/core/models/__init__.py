@@ -1,7 +1,8 @@
 """Networks and checkpoints: ResNet encoders (torchvision key names), the Monodepth2 depth decoder, the pose network,
 the SAG two-stream scale stream and the adaptive-scaling per-image scale CNN, and the checkpoint file format.
 
-Images enter every network as (B, 3, H, W) RGB in [0, 1]; each encoder normalises them itself.
+Images enter every network as (B, 3, H, W) RGB in [0, 1]; each encoder normalises them itself. ONNX export lives in
+`mono_depth_ros.core.models.onnx_export` (it needs the optional onnx and onnxruntime packages).
 """
 
 from mono_depth_ros.core.models.checkpoint import (
@@ -26,6 +27,7 @@ from mono_depth_ros.core.models.depth_network import (
 from mono_depth_ros.core.models.disparity import depth_to_disparity, disparity_to_depth
 from mono_depth_ros.core.models.errors import CheckpointError, ModelConfigError, ModelError
 from mono_depth_ros.core.models.imagenet import load_imagenet_weights
+from mono_depth_ros.core.models.monodepth2 import Monodepth2ImportError, import_monodepth2
 from mono_depth_ros.core.models.networks import NETWORK_NAMES, Networks
 from mono_depth_ros.core.models.pose import PoseDecoder, PoseNetwork, PoseOutput
 from mono_depth_ros.core.models.resnet import IMAGE_MEAN, IMAGE_STD, ResnetEncoder
@@ -50,6 +52,7 @@ __all__ = [
     "ModelConfig",
     "ModelConfigError",
     "ModelError",
+    "Monodepth2ImportError",
     "Networks",
     "PoseDecoder",
     "PoseNetwork",
@@ -61,6 +64,7 @@ __all__ = [
     "TrainingMode",
     "depth_to_disparity",
     "disparity_to_depth",
+    "import_monodepth2",
     "load_checkpoint",
     "load_imagenet_weights",
     "save_checkpoint",

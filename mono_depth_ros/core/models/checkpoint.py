@@ -16,8 +16,6 @@ Layout (format version 1), nothing but tensors, numbers, strings, None, lists an
 from __future__ import annotations
 
 import math
-import pickle
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -31,6 +29,7 @@ from mono_depth_ros.core.models.config import ModelConfig
 from mono_depth_ros.core.models.depth_network import MIN_INPUT_SIZE, SIZE_MULTIPLE, valid_input_size
 from mono_depth_ros.core.models.errors import CheckpointError, ModelConfigError
 from mono_depth_ros.core.models.networks import NETWORK_NAMES, Networks
+from mono_depth_ros.core.models.weights import load_weights_only, state_dict_problem
 
 FORMAT_NAME = "mono_depth_ros.checkpoint"
 FORMAT_VERSION = 1
@@ -215,53 +214,15 @@ def load_checkpoint(path: Path | str, *, map_location: str | torch.device = "cpu
         raise CheckpointError(
             path, "is a directory (a monodepth2 model folder? import it with `mono-depth-ros convert`)"
         )
-    try:
-        contents = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        refused = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
-        if refused:
-            raise CheckpointError(
-                path, f"refused: it needs arbitrary code to unpickle ({refused.group(1)}), which a checkpoint must not"
-            ) from None
-        raise CheckpointError(path, f"not a readable torch file ({_last_line(error)})") from None
-    except (RuntimeError, OSError, EOFError, ValueError) as error:
-        raise CheckpointError(
-            path, f"not a readable torch file ({type(error).__name__}: {_last_line(error)})"
-        ) from None
+    contents = load_weights_only(path, map_location=map_location)
     return Checkpoint.from_dict(contents, path)
 
 
-def _last_line(error: BaseException) -> str:
-    """torch's load errors are paragraphs of advice; the cause is on a short line of its own."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip() and "documentation" not in line]
-    return lines[-1] if lines else type(error).__name__
-
-
 def _load_strict(module: torch.nn.Module, state: Mapping[str, Any], name: str, path: Path | None) -> None:
-    expected = module.state_dict()
-    missing = [key for key in expected if key not in state]
-    unexpected = [key for key in state if key not in expected]
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"missing keys {_some(missing)}")
-        if unexpected:
-            parts.append(f"unexpected keys {_some(unexpected)}")
-        raise CheckpointError(path, f"{name} network: " + "; ".join(parts))
-    for key, value in expected.items():
-        stored = state[key]
-        if not isinstance(stored, torch.Tensor):
-            raise CheckpointError(path, f"{name} network: {key} is a {type(stored).__name__}, not a tensor")
-        if tuple(stored.shape) != tuple(value.shape):
-            raise CheckpointError(
-                path, f"{name} network: {key} has shape {tuple(stored.shape)}, the model expects {tuple(value.shape)}"
-            )
+    problem = state_dict_problem(module.state_dict(), state)
+    if problem:
+        raise CheckpointError(path, f"{name} network: {problem}")
     module.load_state_dict(state, strict=True)
-
-
-def _some(keys: list[str], limit: int = 5) -> str:
-    shown = ", ".join(keys[:limit])
-    return f"[{shown}{', ...' if len(keys) > limit else ''}] ({len(keys)})"
 
 
 def _section(contents: Mapping[str, Any], key: str, path: Path | str | None) -> Mapping[str, Any]:

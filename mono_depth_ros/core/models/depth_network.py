@@ -54,13 +54,14 @@ class DepthNetwork(nn.Module):
         )
 
     def forward(self, images: torch.Tensor) -> DepthOutput:
-        sizes = check_shape(images, "images", ["B", 3, "H", "W"])
-        if not (valid_input_size(sizes["H"]) and valid_input_size(sizes["W"])):
-            raise ModelError(
-                f"depth network input must be a multiple of {SIZE_MULTIPLE} and at least {MIN_INPUT_SIZE} in height "
-                "and width, "
-                f"got {sizes['W']}x{sizes['H']}"
-            )
+        # While traced or compiled (ONNX export, torch.compile) the sizes are symbolic: the caller checked them.
+        if not (torch.jit.is_tracing() or torch.compiler.is_compiling()):
+            sizes = check_shape(images, "images", ["B", 3, "H", "W"])
+            if not (valid_input_size(sizes["H"]) and valid_input_size(sizes["W"])):
+                raise ModelError(
+                    f"depth network input must be a multiple of {SIZE_MULTIPLE} and at least {MIN_INPUT_SIZE} in "
+                    f"height and width, got {sizes['W']}x{sizes['H']}"
+                )
         features = self.encoder(images)
         disparities = self.decoder(features)
         depths = [disparity_to_depth(d, self.config.min_depth, self.config.max_depth) for d in disparities]
