@@ -78,9 +78,9 @@ def test_unknown_options_of_implemented_commands_are_usage_errors(capsys: pytest
 
 
 def test_pending_commands_say_so_and_fail(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["predict", "--checkpoint", "x.pt"]) == 3
+    assert main(["train", "--config", "x.yaml"]) == 3
     assert capsys.readouterr().err.strip() == (
-        "mono-depth-ros predict: not implemented yet (arrives with the networks and inference issue)"
+        "mono-depth-ros train: not implemented yet (arrives with the training issues)"
     )
 
 

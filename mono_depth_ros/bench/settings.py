@@ -5,11 +5,15 @@ from __future__ import annotations
 
 __all__ = [
     "DEFAULT_FRAMES",
+    "DEFAULT_INFERENCE_REPEATS",
     "DEFAULT_REPEATS",
+    "INFERENCE_IMAGE_SIZE",
+    "INFERENCE_NETWORK_SIZES",
     "MAX_LOOP_REPEATS",
     "REFERENCE_SIZE",
     "TARGET_CLOUD_MS",
     "TARGET_IMAGE_MS",
+    "TARGET_INFERENCE_RATIO",
     "TARGET_MONO_FPS",
     "TARGET_SPEEDUP",
     "WARM_UP_FRAMES",
@@ -33,3 +37,12 @@ MAX_LOOP_REPEATS = 5
 TARGET_IMAGE_MS = 1.0
 TARGET_CLOUD_MS = 3.0
 TARGET_SPEEDUP = 10.0
+
+#: Inference: a KITTI-sized uint8 image goes through the end-to-end DepthEstimator (pre-processing, network, depth at
+#: the input resolution, point cloud) at each network size (width, height); the target is judged at REFERENCE_SIZE.
+INFERENCE_IMAGE_SIZE = (1242, 375)
+INFERENCE_NETWORK_SIZES = ((320, 96), (640, 192), (1024, 320))
+#: Timed pairs (end-to-end, bare network forward; interleaved) per network size.
+DEFAULT_INFERENCE_REPEATS = 20
+#: End-to-end median over the bare encoder + decoder forward's median, at REFERENCE_SIZE, at most.
+TARGET_INFERENCE_RATIO = 1.15

@@ -1,4 +1,4 @@
-"""`mono-depth-ros bench`: time the renderer and the ROS message conversions on this machine.
+"""`mono-depth-ros bench`: time the renderer, the ROS message conversions and inference on this machine.
 
 Prints one machine line (what a docs/BENCHMARKS.md entry records), then each benchmark's table. The benchmark code
 lives in `mono_depth_ros.bench`, so installed users (pip or colcon) can run it too.
@@ -12,11 +12,15 @@ from tqdm import tqdm
 
 from mono_depth_ros.bench.settings import (
     DEFAULT_FRAMES,
+    DEFAULT_INFERENCE_REPEATS,
     DEFAULT_REPEATS,
+    INFERENCE_IMAGE_SIZE,
+    INFERENCE_NETWORK_SIZES,
     MAX_LOOP_REPEATS,
     REFERENCE_SIZE,
     TARGET_CLOUD_MS,
     TARGET_IMAGE_MS,
+    TARGET_INFERENCE_RATIO,
     TARGET_MONO_FPS,
     TARGET_SPEEDUP,
     WARM_UP_FRAMES,
@@ -24,19 +28,23 @@ from mono_depth_ros.bench.settings import (
 from mono_depth_ros.commands.options import positive_int
 from mono_depth_ros.errors import ConfigError
 
-BENCHMARKS = ("render", "conversions")
+BENCHMARKS = ("render", "conversions", "inference")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bench",
-        help="time the synthetic renderer and the ROS message conversions on this machine",
+        help="time the synthetic renderer, the ROS message conversions and depth inference on this machine",
         description="Time the synthetic street renderer (frames/s, mono and stereo, and the world's build time) and "
         "the ROS message conversions of the depth node (Image, 32FC1 depth, PointCloud2 against a per-point Python "
         "loop, whose bytes must be identical). Prints the machine first, then each benchmark's table with its "
         f"targets, which are set for {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]}: render >= {TARGET_MONO_FPS:g} "
         f"frames/s mono; Image and depth conversions <= {TARGET_IMAGE_MS:g} ms; PointCloud2 <= {TARGET_CLOUD_MS:g} ms "
-        f"and >= {TARGET_SPEEDUP:g}x faster than the loop.",
+        f"and >= {TARGET_SPEEDUP:g}x faster than the loop. Inference: the end-to-end DepthEstimator on a "
+        f"{INFERENCE_IMAGE_SIZE[0]}x{INFERENCE_IMAGE_SIZE[1]} uint8 image (pre-processing, network, depth at input "
+        "resolution, coloured point cloud) beside the bare encoder+decoder forward, interleaved, at network sizes "
+        + ", ".join(f"{w}x{h}" for w, h in INFERENCE_NETWORK_SIZES)
+        + f"; end-to-end <= {TARGET_INFERENCE_RATIO:g}x the bare forward at {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]}.",
     )
     parser.add_argument(
         "benchmark",
@@ -50,7 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=positive_int,
         default=None,
         help=f"conversions: timed repeats of each case (default {DEFAULT_REPEATS}; the per-point loop at most "
-        f"{MAX_LOOP_REPEATS})",
+        f"{MAX_LOOP_REPEATS}); inference: timed pairs per network size (default {DEFAULT_INFERENCE_REPEATS})",
     )
     parser.add_argument(
         "--frames",
@@ -59,10 +67,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"render: timed frames per mode, after {WARM_UP_FRAMES} warm-up frames (default {DEFAULT_FRAMES})",
     )
     parser.add_argument(
-        "--width", type=positive_int, default=REFERENCE_SIZE[0], help=f"image width (default {REFERENCE_SIZE[0]})"
+        "--width",
+        type=positive_int,
+        default=REFERENCE_SIZE[0],
+        help=f"render, conversions: image width (default {REFERENCE_SIZE[0]})",
     )
     parser.add_argument(
-        "--height", type=positive_int, default=REFERENCE_SIZE[1], help=f"image height (default {REFERENCE_SIZE[1]})"
+        "--height",
+        type=positive_int,
+        default=REFERENCE_SIZE[1],
+        help=f"render, conversions: image height (default {REFERENCE_SIZE[1]})",
+    )
+    parser.add_argument(
+        "--device", default="auto", help="inference: auto, cpu, cuda or cuda:N (default auto: CUDA when present)"
     )
     parser.add_argument("--threads", type=positive_int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument(
@@ -76,9 +93,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _check_options(args: argparse.Namespace) -> None:
     """Reject options that the chosen benchmarks would silently ignore."""
     if args.benchmark == "render" and args.repeats is not None:
-        raise ConfigError("--repeats applies to the conversions benchmark; the renderer is timed over --frames")
-    if args.benchmark == "conversions" and args.frames is not None:
-        raise ConfigError("--frames applies to the render benchmark; conversions are timed over --repeats")
+        raise ConfigError(
+            "--repeats applies to the conversions and inference benchmarks; the renderer is timed over --frames"
+        )
+    if args.benchmark in ("render", "conversions") and args.device != "auto":
+        raise ConfigError(f"--device applies to the inference benchmark; {args.benchmark} runs on the CPU")
+    if args.benchmark in ("conversions", "inference") and args.frames is not None:
+        timed = "conversions are" if args.benchmark == "conversions" else "inference is"
+        raise ConfigError(f"--frames applies to the render benchmark; {timed} timed over --repeats")
+    if args.benchmark == "inference" and (args.width, args.height) != REFERENCE_SIZE:
+        raise ConfigError(
+            "--width/--height apply to render and conversions; inference times fixed sizes (a "
+            f"{INFERENCE_IMAGE_SIZE[0]}x{INFERENCE_IMAGE_SIZE[1]} image at network sizes "
+            + ", ".join(f"{w}x{h}" for w, h in INFERENCE_NETWORK_SIZES)
+            + ")"
+        )
     size = (args.width, args.height)
     if args.strict and size != REFERENCE_SIZE:
         raise ConfigError(
@@ -109,6 +138,13 @@ def run(args: argparse.Namespace) -> int:
             with tqdm(total=len(MODES), unit="step", desc="bench render", disable=None, leave=False) as bar:
                 result = run_render(
                     args.width, args.height, args.frames or DEFAULT_FRAMES, progress=lambda _: bar.update()
+                )
+        elif name == "inference":
+            from mono_depth_ros.bench.inference import run_inference
+
+            with tqdm(unit="step", desc="bench inference", disable=None, leave=False) as bar:
+                result = run_inference(
+                    args.repeats or DEFAULT_INFERENCE_REPEATS, device=args.device, progress=lambda _: bar.update()
                 )
         else:
             from mono_depth_ros.bench.conversions import STEPS, run_conversions

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 
-from mono_depth_ros.bench import conversions
+from mono_depth_ros.bench import conversions, inference
 from mono_depth_ros.cli import main
 
 CASE_NAMES = (
@@ -40,7 +40,7 @@ def test_bench_is_implemented(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "usage: mono-depth-ros bench [-h]" in out
-    assert "{render,conversions,all}" in out
+    assert "{render,conversions,inference,all}" in out
 
 
 def test_render_prints_the_machine_then_both_modes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,14 +69,17 @@ def test_conversions_at_the_reference_size_checks_bytes_and_judges_targets(capsy
     assert "(target >= 10x " in lines[-1]
 
 
-def test_all_runs_both_in_order_with_tiny_settings(
-    capsys: pytest.CaptureFixture[str], keep_torch_threads: None
+def test_all_runs_every_benchmark_in_order_with_tiny_settings(
+    capsys: pytest.CaptureFixture[str], keep_torch_threads: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(inference, "INFERENCE_NETWORK_SIZES", ((64, 64),))
+    monkeypatch.setattr(inference, "INFERENCE_IMAGE_SIZE", (100, 40))
     assert main(["bench", "--frames", "1", "--repeats", "1", "--threads", "1", *TINY]) == 0
     out = capsys.readouterr().out
     assert out.startswith("machine: ")
     assert ", intra-op threads 1; " in out.splitlines()[0]
     assert out.index("renderer (synthetic street") < out.index("message conversions, 64x32")
+    assert out.index("message conversions, 64x32") < out.index("inference (DepthEstimator, ResNet-18, ")
     assert "bytes and layout identical (32768 bytes each)" in out
 
 
@@ -135,7 +138,7 @@ def test_strict_fails_on_a_missed_target(monkeypatch: pytest.MonkeyPatch, capsys
     [
         (
             ["render", "--repeats", "3"],
-            "--repeats applies to the conversions benchmark; the renderer is timed over --frames",
+            "--repeats applies to the conversions and inference benchmarks; the renderer is timed over --frames",
         ),
         (
             ["conversions", "--frames", "3"],
