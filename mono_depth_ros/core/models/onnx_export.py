@@ -329,17 +329,7 @@ def _export(module: ExportedDepth, path: Path, exporter: str, opset: int, checkp
         with _quiet_export():
             if exporter == "torchscript":
                 example = torch.rand(1, 3, checkpoint.input_height, checkpoint.input_width)
-                torch.onnx.export(
-                    module,
-                    (example,),
-                    str(path),
-                    input_names=[INPUT_NAME],
-                    output_names=list(OUTPUT_NAMES),
-                    dynamic_axes=dynamic_axes,
-                    opset_version=opset,
-                    do_constant_folding=True,
-                    dynamo=False,
-                )
+                options = {"dynamic_axes": dynamic_axes, "do_constant_folding": True, "dynamo": False}
             else:
                 from torch.export import Dim
 
@@ -354,18 +344,16 @@ def _export(module: ExportedDepth, path: Path, exporter: str, opset: int, checkp
                         3: SIZE_MULTIPLE * Dim("width_blocks", min=blocks),
                     }
                 }
-                torch.onnx.export(
-                    module,
-                    (example,),
-                    str(path),
-                    input_names=[INPUT_NAME],
-                    output_names=list(OUTPUT_NAMES),
-                    dynamic_shapes=shapes,
-                    opset_version=opset,
-                    dynamo=True,
-                    external_data=False,
-                    verbose=False,
-                )
+                options = {"dynamic_shapes": shapes, "dynamo": True, "external_data": False, "verbose": False}
+            torch.onnx.export(
+                module,
+                (example,),
+                str(path),
+                input_names=[INPUT_NAME],
+                output_names=list(OUTPUT_NAMES),
+                opset_version=opset,
+                **options,
+            )
     except OnnxExportError:
         raise
     except Exception as error:
