@@ -22,6 +22,8 @@ def atomic_write(path: Path | str, mode: str = "wb") -> Iterator[IO]:
     path = Path(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
+        # mkstemp creates the file private (0600); give it the permissions any new file gets (0666 less the umask).
+        os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, mode) as stream:
             yield stream
             stream.flush()
@@ -31,3 +33,9 @@ def atomic_write(path: Path | str, mode: str = "wb") -> Iterator[IO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
