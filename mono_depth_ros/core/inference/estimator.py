@@ -30,6 +30,7 @@ from mono_depth_ros.core.models import (
     Checkpoint,
     CheckpointError,
     ScaleSource,
+    disparity_to_inverse_depth,
     load_checkpoint,
     valid_input_size,
 )
@@ -208,7 +209,7 @@ class DepthEstimator:
             # Plain models: inverse depth is affine in the sigmoid (core.models.disparity), computed in float32 even
             # when the network ran in fp16/bf16.
             config = self.checkpoint.model
-            inverse = disparity * (1.0 / config.min_depth - 1.0 / config.max_depth) + 1.0 / config.max_depth
+            inverse = disparity_to_inverse_depth(disparity, config.min_depth, config.max_depth)
         else:
             inverse = output.depths[0][:, 0].float().reciprocal()
         stacked = torch.stack((disparity, inverse), 1)

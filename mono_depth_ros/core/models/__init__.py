@@ -24,7 +24,7 @@ from mono_depth_ros.core.models.depth_network import (
     DepthOutput,
     valid_input_size,
 )
-from mono_depth_ros.core.models.disparity import depth_to_disparity, disparity_to_depth
+from mono_depth_ros.core.models.disparity import depth_to_disparity, disparity_to_depth, disparity_to_inverse_depth
 from mono_depth_ros.core.models.errors import CheckpointError, ModelConfigError, ModelError
 from mono_depth_ros.core.models.imagenet import load_imagenet_weights
 from mono_depth_ros.core.models.monodepth2 import Monodepth2ImportError, import_monodepth2
@@ -64,6 +64,7 @@ __all__ = [
     "TrainingMode",
     "depth_to_disparity",
     "disparity_to_depth",
+    "disparity_to_inverse_depth",
     "import_monodepth2",
     "load_checkpoint",
     "load_imagenet_weights",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from mono_depth_ros.core.models import depth_to_disparity, disparity_to_depth
+from mono_depth_ros.core.models import depth_to_disparity, disparity_to_depth, disparity_to_inverse_depth
 
 
 def test_end_points_and_a_hand_computed_value():
@@ -24,3 +24,10 @@ def test_gradient_is_finite_and_negative():
     assert torch.autograd.gradcheck(lambda d: disparity_to_depth(d, 0.1, 100.0), (disparity,))
     disparity_to_depth(disparity, 0.1, 100.0).sum().backward()
     assert (disparity.grad < 0).all()
+
+
+def test_inverse_depth_is_linear_in_the_disparity():
+    disparity = torch.tensor([0.0, 0.25, 1.0], dtype=torch.float64)
+    inverse = disparity_to_inverse_depth(disparity, 0.1, 100.0)
+    torch.testing.assert_close(inverse, torch.tensor([0.01, 0.01 + 0.25 * 9.99, 10.0], dtype=torch.float64))
+    torch.testing.assert_close(inverse.reciprocal(), disparity_to_depth(disparity, 0.1, 100.0))
