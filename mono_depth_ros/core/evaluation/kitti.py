@@ -117,7 +117,9 @@ def _collect(root: Path, camera: str, kind: str, pngs_of: Callable[[Path], tuple
 
 def _camera_folders(root: Path, camera: str) -> list[Path]:
     """`root` itself if it is named `camera`, and every folder named `camera` below it (data folders pruned)."""
-    root = root.resolve()  # so that the parents of `root` itself are known when it is the camera folder
+    # Absolute, so that the parents of `root` are known when it is the camera folder itself; not resolved, so the
+    # paths returned stay under the root the caller gave (through any symlink).
+    root = Path(os.path.abspath(root))
     found = [root] if root.name == camera else []
     for directory, subdirectories, _ in os.walk(root):
         found.extend(Path(directory, name) for name in subdirectories if name == camera)
