@@ -13,7 +13,6 @@ Scaling, in monodepth2's terms:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import Enum
 
@@ -23,6 +22,7 @@ import numpy as np
 from mono_depth_ros.core.evaluation._arrays import as_float64
 from mono_depth_ros.core.evaluation.crops import Crop, crop_mask
 from mono_depth_ros.core.evaluation.errors import EvaluationError
+from mono_depth_ros.core.numbers import is_positive_number
 from mono_depth_ros.core.shapes import check_shape
 from mono_depth_ros.errors import ConfigError
 
@@ -59,7 +59,7 @@ class EvaluationOptions:
     def __post_init__(self) -> None:
         for name in ("min_depth", "max_depth"):
             value = getattr(self, name)
-            if not _is_positive_number(value):
+            if not is_positive_number(value):
                 raise ConfigError(f"evaluation {name} must be a finite positive number, got {value!r}")
         if self.min_depth >= self.max_depth:
             raise ConfigError(f"evaluation min_depth ({self.min_depth!r}) must be below max_depth ({self.max_depth!r})")
@@ -68,7 +68,7 @@ class EvaluationOptions:
         if self.scaling is Scaling.FIXED:
             if self.fixed_factor is None:
                 raise ConfigError("evaluation scaling 'fixed' needs a fixed_factor, got None")
-            if not _is_positive_number(self.fixed_factor):
+            if not is_positive_number(self.fixed_factor):
                 raise ConfigError(
                     f"evaluation fixed_factor must be a finite positive number, got {self.fixed_factor!r}"
                 )
@@ -124,14 +124,6 @@ def resize_prediction(pred: object, height: int, width: int) -> np.ndarray:
     if values.shape == (height, width):
         return values
     return cv2.resize(values, (int(width), int(height)), interpolation=cv2.INTER_LINEAR)
-
-
-def _is_positive_number(value: object) -> bool:
-    return (
-        isinstance(value, (int, float, np.floating, np.integer))
-        and not isinstance(value, bool)
-        and (math.isfinite(value) and value > 0)
-    )
 
 
 def _as_enum(kind: type[Enum], value: object, name: str) -> Enum:

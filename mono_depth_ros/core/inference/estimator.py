@@ -34,6 +34,7 @@ from mono_depth_ros.core.models import (
     load_checkpoint,
     valid_input_size,
 )
+from mono_depth_ros.core.numbers import is_positive_number
 
 __all__ = ["RESOLUTIONS", "DepthEstimator", "Resolution"]
 
@@ -272,7 +273,7 @@ def _prediction(
 def _optional_positive(value: object, name: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if not is_positive_number(value):
         raise InferenceConfigError(f"{name} must be a positive finite number (metres) or None, got {value!r}")
     return float(value)
 

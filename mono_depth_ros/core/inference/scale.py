@@ -10,12 +10,12 @@ Precedence: a scale given with the request > what the checkpoint carries (`Check
 
 from __future__ import annotations
 
-import math
 from enum import Enum
 from typing import NamedTuple
 
 from mono_depth_ros.core.inference.errors import InferenceConfigError
 from mono_depth_ros.core.models import MetricScale, ScaleSource
+from mono_depth_ros.core.numbers import is_positive_number
 
 __all__ = ["ScaleOrigin", "ScalePlan", "plan_scale"]
 
@@ -49,7 +49,7 @@ class ScalePlan(NamedTuple):
 
 
 def _positive(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if not is_positive_number(value):
         raise InferenceConfigError(f"{name} must be a positive finite number, got {value!r}")
     return float(value)
 
@@ -83,10 +83,8 @@ def plan_scale(
                 f"'stereo'), but this checkpoint's is {source.value!r}"
             )
         return ScalePlan(baseline / stereo_baseline, ScaleOrigin.STEREO_BASELINE)
-    if source is ScaleSource.PER_IMAGE:
-        return ScalePlan(None, ScaleOrigin.PER_IMAGE)
-    if source is ScaleSource.STEREO:
-        return ScalePlan(float(metric_scale.factor), ScaleOrigin.STEREO)
-    if source is ScaleSource.GLOBAL:
-        return ScalePlan(float(metric_scale.factor), ScaleOrigin.GLOBAL)
-    return ScalePlan(1.0, ScaleOrigin.NONE)
+    # The checkpoint's own source names the origin (the two enums share these values).
+    origin = ScaleOrigin(source.value)
+    if origin is ScaleOrigin.PER_IMAGE:
+        return ScalePlan(None, origin)
+    return ScalePlan(float(metric_scale.factor) if origin.is_metric else 1.0, origin)

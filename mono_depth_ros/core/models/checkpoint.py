@@ -15,7 +15,6 @@ Layout (format version 1), nothing but tensors, numbers, strings, None, lists an
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -30,6 +29,7 @@ from mono_depth_ros.core.models.depth_network import MIN_INPUT_SIZE, SIZE_MULTIP
 from mono_depth_ros.core.models.errors import CheckpointError, ModelConfigError
 from mono_depth_ros.core.models.networks import NETWORK_NAMES, Networks
 from mono_depth_ros.core.models.weights import load_weights_only, state_dict_problem
+from mono_depth_ros.core.numbers import is_positive_number
 
 FORMAT_NAME = "mono_depth_ros.checkpoint"
 FORMAT_VERSION = 1
@@ -68,7 +68,7 @@ class MetricScale:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "source", ScaleSource(self.source))
-        if not (isinstance(self.factor, (int, float)) and math.isfinite(self.factor) and self.factor > 0):
+        if not is_positive_number(self.factor):
             raise ModelConfigError(f"metric scale factor must be a positive number, got {self.factor!r}")
 
 
@@ -242,6 +242,6 @@ def _positive_int(values: Mapping[str, Any], key: str, path: Path | str | None) 
 def _optional_positive(value: Any, key: str, path: Path | str | None) -> float | None:
     if value is None:
         return None
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if not is_positive_number(value):
         raise CheckpointError(path, f"{key} must be a positive number or None, got {value!r}")
     return float(value)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from mono_depth_ros.core.models.errors import ModelConfigError
+from mono_depth_ros.core.numbers import is_finite_number, is_positive_number
 
 ENCODER_LAYERS = (18, 34, 50)
 
@@ -45,11 +45,15 @@ class ModelConfig:
         if sorted(set(scales)) != list(scales) or not set(scales) <= {0, 1, 2, 3} or 0 not in scales:
             raise ModelConfigError(f"scales must be increasing values from 0..3 that include 0, got {self.scales!r}")
         object.__setattr__(self, "scales", scales)
-        if not (_finite(self.min_depth) and _finite(self.max_depth) and 0 < self.min_depth < self.max_depth):
+        if not (
+            is_finite_number(self.min_depth)
+            and is_finite_number(self.max_depth)
+            and 0 < self.min_depth < self.max_depth
+        ):
             raise ModelConfigError(
                 f"depth range must satisfy 0 < min_depth < max_depth, got {self.min_depth!r}, {self.max_depth!r}"
             )
-        if not (_finite(self.two_stream_scale_range) and self.two_stream_scale_range > 0):
+        if not is_positive_number(self.two_stream_scale_range):
             raise ModelConfigError(f"two_stream_scale_range must be positive, got {self.two_stream_scale_range!r}")
         size = tuple(self.scale_cnn_input)
         if len(size) != 2 or not all(isinstance(v, int) and v >= 16 for v in size):
@@ -72,7 +76,3 @@ class ModelConfig:
             return cls(**converted)
         except TypeError as error:
             raise ModelConfigError(f"invalid model configuration {dict(values)!r}: {error}") from None
-
-
-def _finite(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
