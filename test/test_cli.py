@@ -78,10 +78,8 @@ def test_unknown_options_of_implemented_commands_are_usage_errors(capsys: pytest
 
 
 def test_pending_commands_say_so_and_fail(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["train", "--config", "x.yaml"]) == 3
-    assert capsys.readouterr().err.strip() == (
-        "mono-depth-ros train: not implemented yet (arrives with the training issues)"
-    )
+    assert main(["demo", "--out", "x"]) == 3
+    assert capsys.readouterr().err.strip().startswith("mono-depth-ros demo: not implemented yet (arrives with the demo")
 
 
 def test_installed_console_scripts_run() -> None:
@@ -95,9 +93,15 @@ def test_installed_console_scripts_run() -> None:
     for node in ("depth_node", "calibration_node", "trainer_node"):
         script = shutil.which(node, path=str(bin_dir))
         assert script is not None, f"{node} is not installed in {bin_dir}"
-        result = subprocess.run([script], capture_output=True, text=True, check=False)
-        assert result.returncode == 3
-        assert result.stderr.startswith(f"{node}: not implemented yet")
+    # Without a checkpoint the live nodes refuse to start with one line naming the parameter.
+    for node in ("depth_node", "calibration_node"):
+        result = subprocess.run([shutil.which(node, path=str(bin_dir))], capture_output=True, text=True, check=False)
+        assert result.returncode == 2, result.stderr
+        assert "checkpoint" in result.stderr
+        assert "Traceback" not in result.stderr
+    trainer = subprocess.run([shutil.which("trainer_node", path=str(bin_dir))], capture_output=True, text=True)
+    assert trainer.returncode == 3
+    assert trainer.stderr.startswith("trainer_node: not implemented yet")
 
 
 def test_parsing_the_command_line_loads_neither_torch_nor_rclpy() -> None:

@@ -38,7 +38,9 @@ def test_colcon_build_installs_nodes_launch_config_and_manifest(tmp_path: Path) 
         assert os.access(script, os.X_OK)
     share = prefix / "share" / "mono_depth_ros"
     assert (share / "package.xml").read_text() == (ROOT / "package.xml").read_text()
-    assert {p.name for p in (share / "config").iterdir()} == {p.name for p in (ROOT / "config").glob("*.yaml")}
+    configs = [*(ROOT / "config").glob("*.yaml"), *(ROOT / "config").glob("*.rviz")]
+    assert {p.name for p in (share / "config").iterdir()} == {p.name for p in configs}
+    assert (share / "launch" / "depth.launch.py").is_file(), "`ros2 launch mono_depth_ros depth.launch.py` needs it"
     assert (prefix / "share" / "ament_index" / "resource_index" / "packages" / "mono_depth_ros").is_file()
 
     # The installed entry point runs the installed package.

@@ -6,6 +6,7 @@ from __future__ import annotations
 __all__ = [
     "DEFAULT_FRAMES",
     "DEFAULT_INFERENCE_REPEATS",
+    "DEFAULT_OVERLOAD_S",
     "DEFAULT_REPEATS",
     "INFERENCE_IMAGE_SIZE",
     "INFERENCE_NETWORK_SIZES",
@@ -16,6 +17,7 @@ __all__ = [
     "TARGET_INFERENCE_RATIO",
     "TARGET_MONO_FPS",
     "TARGET_SPEEDUP",
+    "TRAINING_SIZES",
     "WARM_UP_FRAMES",
 ]
 
@@ -46,3 +48,10 @@ INFERENCE_NETWORK_SIZES = ((320, 96), (640, 192), (1024, 320))
 DEFAULT_INFERENCE_REPEATS = 20
 #: End-to-end median over the bare encoder + decoder forward's median, at REFERENCE_SIZE, at most.
 TARGET_INFERENCE_RATIO = 1.15
+
+#: Training: one step (mono, batch 2, 4 scales) is timed at each of these sizes; the target is judged at
+#: REFERENCE_SIZE (core/training's bench module holds it).
+TRAINING_SIZES = ((320, 96), (640, 192))
+
+#: depth_node overload: seconds of images at 3x the node's maximum rate.
+DEFAULT_OVERLOAD_S = 30.0

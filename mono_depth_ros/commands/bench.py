@@ -13,6 +13,7 @@ from tqdm import tqdm
 from mono_depth_ros.bench.settings import (
     DEFAULT_FRAMES,
     DEFAULT_INFERENCE_REPEATS,
+    DEFAULT_OVERLOAD_S,
     DEFAULT_REPEATS,
     INFERENCE_IMAGE_SIZE,
     INFERENCE_NETWORK_SIZES,
@@ -23,12 +24,13 @@ from mono_depth_ros.bench.settings import (
     TARGET_INFERENCE_RATIO,
     TARGET_MONO_FPS,
     TARGET_SPEEDUP,
+    TRAINING_SIZES,
     WARM_UP_FRAMES,
 )
-from mono_depth_ros.commands.options import positive_int
+from mono_depth_ros.commands.options import positive_float, positive_int
 from mono_depth_ros.errors import ConfigError
 
-BENCHMARKS = ("render", "conversions", "inference")
+BENCHMARKS = ("render", "conversions", "inference", "training", "node")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -44,7 +46,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         f"{INFERENCE_IMAGE_SIZE[0]}x{INFERENCE_IMAGE_SIZE[1]} uint8 image (pre-processing, network, depth at input "
         "resolution, coloured point cloud) beside the bare encoder+decoder forward, interleaved, at network sizes "
         + ", ".join(f"{w}x{h}" for w, h in INFERENCE_NETWORK_SIZES)
-        + f"; end-to-end <= {TARGET_INFERENCE_RATIO:g}x the bare forward at {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]}.",
+        + f"; end-to-end <= {TARGET_INFERENCE_RATIO:g}x the bare forward at {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]}. "
+        "Training: one self-supervised step (mono, 2 source frames, 4 scales, batch 2; AMP on CUDA) at "
+        + ", ".join(f"{w}x{h}" for w, h in TRAINING_SIZES)
+        + f"; <= 2 s at {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]} on a CPU. Node: depth_node on a real rclpy graph, "
+        "image arriving -> depth and points published against the DepthEstimator alone (<= 1.25x), then images at "
+        "3x its maximum rate for --duration seconds (output rate, latency and memory must stay flat).",
     )
     parser.add_argument(
         "benchmark",
@@ -58,7 +65,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=positive_int,
         default=None,
         help=f"conversions: timed repeats of each case (default {DEFAULT_REPEATS}; the per-point loop at most "
-        f"{MAX_LOOP_REPEATS}); inference: timed pairs per network size (default {DEFAULT_INFERENCE_REPEATS})",
+        f"{MAX_LOOP_REPEATS}); inference: timed pairs per network size (default {DEFAULT_INFERENCE_REPEATS}); "
+        "training: timed steps per size (default 10); node: timed (node, estimator) pairs (default 20)",
     )
     parser.add_argument(
         "--frames",
@@ -81,6 +89,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--device", default="auto", help="inference: auto, cpu, cuda or cuda:N (default auto: CUDA when present)"
     )
+    parser.add_argument(
+        "--duration",
+        type=positive_float,
+        default=None,
+        help=f"node: seconds of the overload run (default {DEFAULT_OVERLOAD_S:g})",
+    )
     parser.add_argument("--threads", type=positive_int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument(
         "--strict",
@@ -94,19 +108,26 @@ def _check_options(args: argparse.Namespace) -> None:
     """Reject options that the chosen benchmarks would silently ignore."""
     if args.benchmark == "render" and args.repeats is not None:
         raise ConfigError(
-            "--repeats applies to the conversions and inference benchmarks; the renderer is timed over --frames"
+            "--repeats applies to the conversions, inference, training and node benchmarks; the renderer is timed "
+            "over --frames"
         )
     if args.benchmark in ("render", "conversions") and args.device != "auto":
-        raise ConfigError(f"--device applies to the inference benchmark; {args.benchmark} runs on the CPU")
-    if args.benchmark in ("conversions", "inference") and args.frames is not None:
-        timed = "conversions are" if args.benchmark == "conversions" else "inference is"
-        raise ConfigError(f"--frames applies to the render benchmark; {timed} timed over --repeats")
-    if args.benchmark == "inference" and (args.width, args.height) != REFERENCE_SIZE:
         raise ConfigError(
-            "--width/--height apply to render and conversions; inference times fixed sizes (a "
-            f"{INFERENCE_IMAGE_SIZE[0]}x{INFERENCE_IMAGE_SIZE[1]} image at network sizes "
-            + ", ".join(f"{w}x{h}" for w, h in INFERENCE_NETWORK_SIZES)
-            + ")"
+            f"--device applies to the inference, training and node benchmarks; {args.benchmark} runs on the CPU"
+        )
+    if args.duration is not None and args.benchmark not in ("node", "all"):
+        raise ConfigError(f"--duration applies to the node benchmark, not {args.benchmark}")
+    if args.benchmark not in ("render", "all") and args.frames is not None:
+        raise ConfigError(f"--frames applies to the render benchmark; {args.benchmark} is timed over --repeats")
+    if args.benchmark in ("inference", "training", "node") and (args.width, args.height) != REFERENCE_SIZE:
+        sizes = {
+            "inference": f"a {INFERENCE_IMAGE_SIZE[0]}x{INFERENCE_IMAGE_SIZE[1]} image at network sizes "
+            + ", ".join(f"{w}x{h}" for w, h in INFERENCE_NETWORK_SIZES),
+            "training": "steps at " + ", ".join(f"{w}x{h}" for w, h in TRAINING_SIZES),
+            "node": f"a {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]} image and network",
+        }[args.benchmark]
+        raise ConfigError(
+            f"--width/--height apply to render and conversions; {args.benchmark} times fixed sizes ({sizes})"
         )
     size = (args.width, args.height)
     if args.strict and size != REFERENCE_SIZE:
@@ -136,26 +157,48 @@ def run(args: argparse.Namespace) -> int:
             from mono_depth_ros.bench.render import MODES, run_render
 
             with tqdm(total=len(MODES), unit="step", desc="bench render", disable=None, leave=False) as bar:
-                result = run_render(
-                    args.width, args.height, args.frames or DEFAULT_FRAMES, progress=lambda _: bar.update()
-                )
+                results = [
+                    run_render(args.width, args.height, args.frames or DEFAULT_FRAMES, progress=lambda _: bar.update())
+                ]
         elif name == "inference":
             from mono_depth_ros.bench.inference import run_inference
 
             with tqdm(unit="step", desc="bench inference", disable=None, leave=False) as bar:
-                result = run_inference(
-                    args.repeats or DEFAULT_INFERENCE_REPEATS, device=args.device, progress=lambda _: bar.update()
+                results = [
+                    run_inference(
+                        args.repeats or DEFAULT_INFERENCE_REPEATS, device=args.device, progress=lambda _: bar.update()
+                    )
+                ]
+        elif name == "training":
+            from mono_depth_ros.bench.training import DEFAULT_TRAINING_REPEATS, run_training
+
+            sizes = tqdm(TRAINING_SIZES, unit="size", desc="bench training", disable=None, leave=False)
+            results = [
+                run_training(width, height, device=args.device, repeats=args.repeats or DEFAULT_TRAINING_REPEATS)
+                for width, height in sizes
+            ]
+        elif name == "node":
+            from mono_depth_ros.bench.node import run_node_overhead, run_node_overload
+
+            with tqdm(unit="step", desc="bench node", disable=None, leave=False) as bar:
+                overhead = run_node_overhead(args.repeats or 20, device=args.device, progress=lambda _: bar.update())
+                overload = run_node_overload(
+                    args.duration or DEFAULT_OVERLOAD_S, device=args.device, progress=lambda _: bar.update()
                 )
+            results = [overhead, overload]
         else:
             from mono_depth_ros.bench.conversions import STEPS, run_conversions
 
             with tqdm(total=STEPS, unit="step", desc="bench conversions", disable=None, leave=False) as bar:
-                result = run_conversions(
-                    args.repeats or DEFAULT_REPEATS, args.width, args.height, progress=lambda _: bar.update()
-                )
-        print()
-        print(result.format(), flush=True)
-        missed.extend(result.missed_targets())
+                results = [
+                    run_conversions(
+                        args.repeats or DEFAULT_REPEATS, args.width, args.height, progress=lambda _: bar.update()
+                    )
+                ]
+        for result in results:
+            print()
+            print(result.format(), flush=True)
+            missed.extend(result.missed_targets())
     if args.strict and missed:
         raise BenchmarkError(f"missed targets: {'; '.join(missed)}")
     return 0

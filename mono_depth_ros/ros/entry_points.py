@@ -17,11 +17,19 @@ def _pending(node: str, arrives_with: str) -> int:
 
 
 def depth_node() -> int:
-    return _pending("depth_node", "arrives with the live-graph issue")
+    # Imported here: rclpy and torch load only when the node runs.
+    from mono_depth_ros.ros.depth_node import make_depth_node
+    from mono_depth_ros.ros.node_main import run_node
+
+    return run_node(make_depth_node, sys.argv)
 
 
 def calibration_node() -> int:
-    return _pending("calibration_node", "arrives with the live-graph issue")
+    # Imported here: rclpy and torch load only when the node runs.
+    from mono_depth_ros.ros.calibration_node import make_calibration_node
+    from mono_depth_ros.ros.node_main import run_node
+
+    return run_node(make_calibration_node, sys.argv)
 
 
 def trainer_node() -> int:

@@ -109,7 +109,10 @@ def test_strict_fails_on_a_missed_ratio(
     [
         (["inference", "--frames", "3"], "--frames applies to the render benchmark; inference is timed over --repeats"),
         (["inference", "--width", "64"], "--width/--height apply to render and conversions; inference times fixed"),
-        (["render", "--device", "cuda"], "--device applies to the inference benchmark; render runs on the CPU"),
+        (
+            ["render", "--device", "cuda"],
+            "--device applies to the inference, training and node benchmarks; render runs on the CPU",
+        ),
         (["inference", "--device", "tpu"], "device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
     ],
 )

@@ -40,7 +40,7 @@ def test_bench_is_implemented(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "usage: mono-depth-ros bench [-h]" in out
-    assert "{render,conversions,inference,all}" in out
+    assert "{render,conversions,inference,training,node,all}" in out
 
 
 def test_render_prints_the_machine_then_both_modes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -138,11 +138,21 @@ def test_strict_fails_on_a_missed_target(monkeypatch: pytest.MonkeyPatch, capsys
     [
         (
             ["render", "--repeats", "3"],
-            "--repeats applies to the conversions and inference benchmarks; the renderer is timed over --frames",
+            "--repeats applies to the conversions, inference, training and node benchmarks; the renderer is timed "
+            "over --frames",
         ),
         (
             ["conversions", "--frames", "3"],
-            "--frames applies to the render benchmark; conversions are timed over --repeats",
+            "--frames applies to the render benchmark; conversions is timed over --repeats",
+        ),
+        (["training", "--duration", "5"], "--duration applies to the node benchmark, not training"),
+        (
+            ["conversions", "--device", "cpu"],
+            "--device applies to the inference, training and node benchmarks; conversions runs on the CPU",
+        ),
+        (
+            ["training", "--width", "64"],
+            "--width/--height apply to render and conversions; training times fixed sizes (steps at 320x96, 640x192)",
         ),
         (
             ["--strict", "--width", "64"],

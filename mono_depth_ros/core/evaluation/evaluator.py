@@ -16,6 +16,7 @@ from mono_depth_ros.core.evaluation._arrays import as_float64
 from mono_depth_ros.core.evaluation.errors import EvaluationError, ShapeError
 from mono_depth_ros.core.evaluation.metrics import DepthMetrics, compute_depth_metrics, mean_metrics
 from mono_depth_ros.core.evaluation.protocol import EvaluationOptions, Scaling, valid_mask
+from mono_depth_ros.core.scale.alignment import global_scale, median_scale
 from mono_depth_ros.core.shapes import check_shape
 
 __all__ = ["DepthEvaluator", "EvaluationResult", "evaluate_depths"]
@@ -107,7 +108,7 @@ class DepthEvaluator:
             self._pixels.append((gt_valid, pred_valid))
             return True
         if scaling is Scaling.MEDIAN:
-            factor = float(np.median(gt_valid) / np.median(pred_valid))
+            factor = median_scale(gt_valid, pred_valid)
         elif scaling is Scaling.FIXED:
             factor = float(self.options.fixed_factor)
         else:
@@ -134,7 +135,7 @@ class DepthEvaluator:
         if self.options.scaling is Scaling.GLOBAL:
             gt_all = np.concatenate([gt for gt, _ in self._pixels])
             pred_all = np.concatenate([pred for _, pred in self._pixels])
-            factor = float(np.median(gt_all / pred_all))
+            factor = global_scale(gt_all, pred_all)
             factors = [factor] * len(self._pixels)
             per_image = [self._score(gt, pred, factor) for gt, pred in self._pixels]
         ratio_median = ratio_std = None
