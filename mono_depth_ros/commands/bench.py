@@ -31,6 +31,8 @@ from mono_depth_ros.commands.options import positive_float, positive_int
 from mono_depth_ros.errors import ConfigError
 
 BENCHMARKS = ("render", "conversions", "inference", "training", "node")
+# Needs a trained --checkpoint, so `all` leaves it out.
+MODEL_BENCHMARKS = ("calibration",)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -56,7 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "benchmark",
         nargs="?",
-        choices=(*BENCHMARKS, "all"),
+        choices=(*BENCHMARKS, *MODEL_BENCHMARKS, "all"),
         default="all",
         help="which benchmark to run (default all)",
     )
@@ -90,6 +92,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--device", default="auto", help="inference: auto, cpu, cuda or cuda:N (default auto: CUDA when present)"
     )
     parser.add_argument(
+        "--checkpoint",
+        default=None,
+        help="calibration: the model to calibrate (a checkpoint trained on the synthetic world, e.g. by "
+        "`mono-depth-ros train --synthetic`)",
+    )
+    parser.add_argument(
+        "--calibration",
+        choices=("stereo", "odometry", "ground"),
+        default="stereo",
+        help="calibration: the mode the live graph runs with (default stereo); convergence runs all three",
+    )
+    parser.add_argument(
+        "--live-rate",
+        type=positive_float,
+        default=1.0,
+        help="calibration: replay rate of the live run (default 1: camera rate; lower it so a slow CPU keeps up)",
+    )
+    parser.add_argument(
         "--duration",
         type=positive_float,
         default=None,
@@ -115,16 +135,24 @@ def _check_options(args: argparse.Namespace) -> None:
         raise ConfigError(
             f"--device applies to the inference, training and node benchmarks; {args.benchmark} runs on the CPU"
         )
+    if args.benchmark == "calibration" and args.checkpoint is None:
+        raise ConfigError("the calibration benchmark needs --checkpoint (a model trained on the synthetic world)")
+    if args.benchmark != "calibration" and args.checkpoint is not None:
+        raise ConfigError(f"--checkpoint applies to the calibration benchmark, not {args.benchmark}")
     if args.duration is not None and args.benchmark not in ("node", "all"):
         raise ConfigError(f"--duration applies to the node benchmark, not {args.benchmark}")
     if args.benchmark not in ("render", "all") and args.frames is not None:
         raise ConfigError(f"--frames applies to the render benchmark; {args.benchmark} is timed over --repeats")
-    if args.benchmark in ("inference", "training", "node") and (args.width, args.height) != REFERENCE_SIZE:
+    if (
+        args.benchmark in ("inference", "training", "node", "calibration")
+        and (args.width, args.height) != REFERENCE_SIZE
+    ):
         sizes = {
             "inference": f"a {INFERENCE_IMAGE_SIZE[0]}x{INFERENCE_IMAGE_SIZE[1]} image at network sizes "
             + ", ".join(f"{w}x{h}" for w, h in INFERENCE_NETWORK_SIZES),
             "training": "steps at " + ", ".join(f"{w}x{h}" for w, h in TRAINING_SIZES),
             "node": f"a {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]} image and network",
+            "calibration": "the checkpoint's training size",
         }[args.benchmark]
         raise ConfigError(
             f"--width/--height apply to render and conversions; {args.benchmark} times fixed sizes ({sizes})"
@@ -186,6 +214,17 @@ def run(args: argparse.Namespace) -> int:
                     args.duration or DEFAULT_OVERLOAD_S, device=args.device, progress=lambda _: bar.update()
                 )
             results = [overhead, overload]
+        elif name == "calibration":
+            from mono_depth_ros.bench.calibration import run_calibration_convergence, run_live_metric
+
+            with tqdm(unit="frame", desc="bench calibration", disable=None, leave=False) as bar:
+                convergence = run_calibration_convergence(
+                    args.checkpoint, device=args.device, progress=lambda _: bar.update()
+                )
+            live = run_live_metric(
+                args.checkpoint, calibration=args.calibration, rate=args.live_rate, device=args.device
+            )
+            results = [convergence, live]
         else:
             from mono_depth_ros.bench.conversions import STEPS, run_conversions
 

@@ -138,9 +138,10 @@ def record_drive(options: RecordingOptions, progress: Callable[[int], None] | No
                     message = messages.compressed_image(rgb, stamp, frame_id, quality=options.jpeg_quality)
                 else:
                     message = messages.image(rgb, "rgb8", stamp, frame_id)
-                bag.write(_image_topic(image_topic, options.compressed), message, stamp)
+                # camera_info first: a node replaying the bag then has it before the frame it describes.
                 info = CameraModel.from_intrinsics(world.intrinsics, baseline=baseline)
                 bag.write(info_topic, messages.camera_info(info, stamp, frame_id), stamp)
+                bag.write(_image_topic(image_topic, options.compressed), message, stamp)
             bag.write(topics.left_depth, messages.depth_image(frame.depth, stamp, topics.left_frame), stamp)
             if progress is not None:
                 progress(index + 1)

@@ -40,7 +40,7 @@ def test_bench_is_implemented(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "usage: mono-depth-ros bench [-h]" in out
-    assert "{render,conversions,inference,training,node,all}" in out
+    assert "{render,conversions,inference,training,node,calibration,all}" in out
 
 
 def test_render_prints_the_machine_then_both_modes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -146,6 +146,8 @@ def test_strict_fails_on_a_missed_target(monkeypatch: pytest.MonkeyPatch, capsys
             "--frames applies to the render benchmark; conversions is timed over --repeats",
         ),
         (["training", "--duration", "5"], "--duration applies to the node benchmark, not training"),
+        (["calibration"], "the calibration benchmark needs --checkpoint (a model trained on the synthetic world)"),
+        (["node", "--checkpoint", "m.pt"], "--checkpoint applies to the calibration benchmark, not node"),
         (
             ["conversions", "--device", "cpu"],
             "--device applies to the inference, training and node benchmarks; conversions runs on the CPU",
