@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -276,29 +273,7 @@ def test_invalid_playback_options_are_named(tmp_path: Path, make, message: str) 
         make(tmp_path)
 
 
-def test_the_plan_imports_without_ros_torch_or_rosbags() -> None:
+def test_the_plan_imports_without_ros_torch_or_rosbags(import_blocking) -> None:  # type: ignore[no-untyped-def]
     """launch files import it inside `ros2 launch`, and the CLI parses with it: nothing heavy may come along."""
-    script = textwrap.dedent(
-        """
-        import importlib, pkgutil, sys
-
-        BLOCKED = {"rclpy", "launch", "launch_ros", "torch", "cv2", "rosbags", "sensor_msgs", "std_msgs"}
-
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in BLOCKED:
-                    raise ImportError(f"blocked in this test: {name}")
-                return None
-
-        sys.meta_path.insert(0, Block())
-        import mono_depth_ros.launch_plan as plan
-        names = [m.name for m in pkgutil.walk_packages(plan.__path__, "mono_depth_ros.launch_plan.")]
-        for name in names:
-            importlib.import_module(name)
-        importlib.import_module("mono_depth_ros.commands.launch")
-        print(len(names))
-        """
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    assert int(result.stdout) >= 5
+    blocked = {"rclpy", "launch", "launch_ros", "torch", "cv2", "rosbags", "sensor_msgs", "std_msgs"}
+    assert import_blocking(blocked, "mono_depth_ros.launch_plan", also=["mono_depth_ros.commands.launch"]) >= 5

@@ -44,6 +44,7 @@ from mono_depth_ros.bench.live_metric import LiveMetricResult, run_live_metric
 from mono_depth_ros.core.evaluation import EvaluationOptions
 from mono_depth_ros.core.geometry import transform_to_translation_quaternion
 from mono_depth_ros.core.models import load_checkpoint
+from mono_depth_ros.core.numbers import check_count
 from mono_depth_ros.core.scale import GlobalScaleAccumulator
 from mono_depth_ros.core.wire import CameraModel
 from mono_depth_ros.data.sim import SimConfig, SyntheticWorld
@@ -320,12 +321,6 @@ def _frame_for(mode: str, stamp: float, left: np.ndarray, right: np.ndarray, cam
     return CalibrationFrame(stamp, (left_view, View(lambda: right, cameras[1], "right/")))
 
 
-def _check_count(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise BenchmarkError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def run_calibration_convergence(
     checkpoint: Path | str,
     *,
@@ -348,14 +343,14 @@ def run_calibration_convergence(
         CheckpointError, SimulationError, ParameterError: an unreadable checkpoint, a size the simulator refuses, a
             device that does not exist.
     """
-    frames = _check_count(frames, "frames", 2)
+    frames = check_count(frames, "frames", BenchmarkError, minimum=2)
     unknown = [mode for mode in modes if mode not in MODES]
     if unknown or not modes:
         raise BenchmarkError(f"modes must be some of {', '.join(MODES)}, got {list(modes)!r}")
     path = Path(checkpoint)
     model = load_checkpoint(path)
-    width = model.input_width if width is None else _check_count(width, "width", 8)
-    height = model.input_height if height is None else _check_count(height, "height", 8)
+    width = model.input_width if width is None else check_count(width, "width", BenchmarkError, minimum=8)
+    height = model.input_height if height is None else check_count(height, "height", BenchmarkError, minimum=8)
     world = SyntheticWorld(SimConfig(width=width, height=height, stereo=True, seed=seed), frames)
     base = CalibrationSettings(
         checkpoint=str(path),

@@ -53,8 +53,9 @@ from mono_depth_ros.core.evaluation import (
 )
 from mono_depth_ros.core.models import load_checkpoint
 from mono_depth_ros.core.numbers import is_positive_number
+from mono_depth_ros.core.wire import stamp_ns
 from mono_depth_ros.data.bag import iter_messages
-from mono_depth_ros.data.bag.frames import header_stamp_ns, message_to_depth
+from mono_depth_ros.data.bag.frames import message_to_depth
 from mono_depth_ros.data.recording import SIM_TOPICS, RecordingOptions, record_drive
 from mono_depth_ros.ros.recorder import DiagnosticRecord
 
@@ -189,7 +190,7 @@ def _evaluate(bag: Path, outputs: dict[int, np.ndarray]) -> tuple[DepthEvaluator
     median = DepthEvaluator(EvaluationOptions(crop="none", scaling=Scaling.MEDIAN))
     covered = total = 0
     for item in iter_messages(bag, [SIM_TOPICS.left_depth]):
-        prediction = outputs.get(header_stamp_ns(item.message))
+        prediction = outputs.get(stamp_ns(item.message.header))
         if prediction is None:
             continue
         gt = message_to_depth(item.message)

@@ -1,9 +1,9 @@
-"""Scalar checks for configuration values: one definition of "a finite number" and "a positive number"."""
+"""Scalar checks for configuration values: one definition of "a finite number", "a positive number" and "a count"."""
 
 from __future__ import annotations
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 
 def is_finite_number(value: object) -> bool:
@@ -14,3 +14,17 @@ def is_finite_number(value: object) -> bool:
 def is_positive_number(value: object) -> bool:
     """A finite number greater than zero."""
     return is_finite_number(value) and value > 0
+
+
+def check_positive(value: object, name: str, error: type[Exception]) -> float:
+    """`value` as a float; `error` (the caller's typed error) when it is not a finite number > 0."""
+    if not is_positive_number(value):
+        raise error(f"{name} must be a finite positive number, got {value!r}")
+    return float(value)
+
+
+def check_count(value: object, name: str, error: type[Exception], *, minimum: int = 1) -> int:
+    """`value` as an int; `error` (the caller's typed error) when it is not an integer >= minimum (booleans are not)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise error(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)

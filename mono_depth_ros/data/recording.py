@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mono_depth_ros.core.wire import CameraModel
+from mono_depth_ros.core.wire.stamps import NS_PER_S
 from mono_depth_ros.data.bag import (
     DEFAULT_DISTRIBUTION,
     DISTRIBUTIONS,
@@ -25,36 +26,13 @@ from mono_depth_ros.data.bag import (
     summarise_bag,
     typestore_for,
 )
-from mono_depth_ros.data.bag.messages import NS_PER_S, MessageFactory
+from mono_depth_ros.data.bag.messages import MessageFactory
 from mono_depth_ros.data.sim import SimConfig, SyntheticWorld
+from mono_depth_ros.data.topics import SIM_TOPICS, SimTopics
 from mono_depth_ros.errors import ConfigError
 
 #: Stamp of the first frame: a fixed epoch keeps bags from the same seed byte-identical.
 START_STAMP_NS = 1_700_000_000 * NS_PER_S
-
-
-@dataclass(frozen=True)
-class SimTopics:
-    """Topic and frame names of a simulated recording."""
-
-    left_image: str = "/camera/left/image_raw"
-    left_info: str = "/camera/left/camera_info"
-    right_image: str = "/camera/right/image_raw"
-    right_info: str = "/camera/right/camera_info"
-    left_depth: str = "/camera/left/depth_ground_truth"
-    odometry: str = "/odom"
-    tf_static: str = "/tf_static"
-    odom_frame: str = "odom"
-    base_frame: str = "base_link"
-    left_frame: str = "camera_left_optical_frame"
-    right_frame: str = "camera_right_optical_frame"
-
-    @staticmethod
-    def compressed(image_topic: str) -> str:
-        return f"{image_topic}/compressed"
-
-
-SIM_TOPICS = SimTopics()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from enum import Enum
 from pathlib import Path
 
+from mono_depth_ros.data.topics import CAMERA_NAMESPACE, SIM_TOPICS, SimTopics
 from mono_depth_ros.launch_plan.errors import LaunchArgumentError
 
 __all__ = [
@@ -51,27 +52,36 @@ class ArgumentSpec:
     """A boolean: true/false or 1/0 in any case, as launch conditions read them (the CLI offers --name/--no-name)."""
 
 
+# The defaults are a simulate bag's topics, relative to its camera namespace where they are in it.
+_DEFAULT_TOPICS = {
+    "image": SimTopics.in_camera_namespace(SIM_TOPICS.left_image),
+    "camera_info": SimTopics.in_camera_namespace(SIM_TOPICS.left_info),
+    "right_image": SimTopics.in_camera_namespace(SIM_TOPICS.right_image),
+    "right_camera_info": SimTopics.in_camera_namespace(SIM_TOPICS.right_info),
+    "odom": SIM_TOPICS.odometry,
+}
+
 ARGUMENTS: tuple[ArgumentSpec, ...] = (
     ArgumentSpec(
         "camera",
-        "camera",
+        CAMERA_NAMESPACE.strip("/"),
         "Namespace of the camera topics and of the nodes; the outputs are <camera>/depth/image, "
         "<camera>/depth/camera_info and <camera>/points (empty: the root namespace)",
     ),
     ArgumentSpec(
         "image",
-        "left/image_raw",
+        _DEFAULT_TOPICS["image"],
         "Camera image topic (sensor_msgs/Image, or its /compressed companion with image_transport compressed); "
         "relative names resolve in the camera namespace (a simulate bag's /camera/left/image_raw by default)",
     ),
-    ArgumentSpec("camera_info", "left/camera_info", "CameraInfo topic of that image"),
-    ArgumentSpec("right_image", "right/image_raw", "Right camera image topic (calibration stereo)"),
+    ArgumentSpec("camera_info", _DEFAULT_TOPICS["camera_info"], "CameraInfo topic of that image"),
+    ArgumentSpec("right_image", _DEFAULT_TOPICS["right_image"], "Right camera image topic (calibration stereo)"),
     ArgumentSpec(
         "right_camera_info",
-        "right/camera_info",
+        _DEFAULT_TOPICS["right_camera_info"],
         "Right camera CameraInfo topic (calibration stereo; its projection matrix gives the baseline)",
     ),
-    ArgumentSpec("odom", "/odom", "nav_msgs/Odometry topic (calibration odometry)"),
+    ArgumentSpec("odom", _DEFAULT_TOPICS["odom"], "nav_msgs/Odometry topic (calibration odometry)"),
     ArgumentSpec(
         "checkpoint",
         "",
@@ -176,12 +186,12 @@ class LaunchArguments:
     names the argument and the value.
     """
 
-    camera: str = "/camera"
-    image: str = "left/image_raw"
-    camera_info: str = "left/camera_info"
-    right_image: str = "right/image_raw"
-    right_camera_info: str = "right/camera_info"
-    odom: str = "/odom"
+    camera: str = CAMERA_NAMESPACE
+    image: str = _DEFAULT_TOPICS["image"]
+    camera_info: str = _DEFAULT_TOPICS["camera_info"]
+    right_image: str = _DEFAULT_TOPICS["right_image"]
+    right_camera_info: str = _DEFAULT_TOPICS["right_camera_info"]
+    odom: str = _DEFAULT_TOPICS["odom"]
     checkpoint: Path | None = None
     device: str = ""
     calibration: Calibration = Calibration.NONE

@@ -125,6 +125,11 @@ def _image_remaps(local: str, target: str) -> list[tuple[str, str]]:
     return [(local, target), (f"{local}/compressed", f"{target}/compressed")]
 
 
+def _camera_remaps(arguments: LaunchArguments) -> list[tuple[str, str]]:
+    """The node's `image` (and its compressed companion) and `camera_info` to the chosen camera topics."""
+    return [*_image_remaps("image", arguments.image), ("camera_info", arguments.camera_info)]
+
+
 def _calibration_remaps(arguments: LaunchArguments) -> list[tuple[str, str]]:
     mode = arguments.calibration
     if mode is Calibration.STEREO:
@@ -134,7 +139,7 @@ def _calibration_remaps(arguments: LaunchArguments) -> list[tuple[str, str]]:
             *_image_remaps("right/image", arguments.right_image),
             ("right/camera_info", arguments.right_camera_info),
         ]
-    remaps = [*_image_remaps("image", arguments.image), ("camera_info", arguments.camera_info)]
+    remaps = _camera_remaps(arguments)
     if mode is Calibration.ODOMETRY:
         remaps.append(("odom", arguments.odom))
     return remaps
@@ -149,8 +154,24 @@ def _model_overrides(arguments: LaunchArguments) -> dict[str, ParameterValue]:
     return overrides
 
 
-def _user_file(arguments: LaunchArguments) -> list[ParameterEntry]:
-    return [] if arguments.params_file is None else [arguments.params_file]
+def _package_node(
+    name: str,
+    arguments: LaunchArguments,
+    config: Path,
+    overrides: dict[str, ParameterValue],
+    remappings: list[tuple[str, str]],
+) -> NodeSpec:
+    """One of the package's nodes in the camera namespace, its parameters in the order of the module docstring:
+    its config file under the share folder, the user's params_file, then the launch arguments' `overrides`."""
+    user_file: list[ParameterEntry] = [] if arguments.params_file is None else [arguments.params_file]
+    return NodeSpec(
+        package=PACKAGE,
+        executable=name,
+        name=name,
+        namespace=arguments.camera,
+        parameters=(config, *user_file, overrides),
+        remappings=tuple(remappings),
+    )
 
 
 def plan_nodes(arguments: LaunchArguments, share_dir: Path | None = None) -> list[NodeSpec]:
@@ -162,31 +183,18 @@ def plan_nodes(arguments: LaunchArguments, share_dir: Path | None = None) -> lis
     depth_overrides = _model_overrides(arguments)
     if calibrated:
         depth_overrides["scale_source"] = "topic"
-    depth_remaps = [*_image_remaps("image", arguments.image), ("camera_info", arguments.camera_info)]
+    depth_remaps = _camera_remaps(arguments)
     if arguments.calibration is Calibration.STEREO:
         depth_remaps.append(("right/camera_info", arguments.right_camera_info))
-    nodes = [
-        NodeSpec(
-            package=PACKAGE,
-            executable="depth_node",
-            name="depth_node",
-            namespace=arguments.camera,
-            parameters=(share / DEPTH_PARAMS, *_user_file(arguments), depth_overrides),
-            remappings=tuple(depth_remaps),
-        )
-    ]
+    nodes = [_package_node("depth_node", arguments, share / DEPTH_PARAMS, depth_overrides, depth_remaps)]
 
     if calibrated:
         # depth_scale is relative in both nodes, and they share the namespace: no remapping needed.
         calibration_overrides = {**_model_overrides(arguments), "mode": arguments.calibration.value}
+        calibration_remaps = _calibration_remaps(arguments)
         nodes.append(
-            NodeSpec(
-                package=PACKAGE,
-                executable="calibration_node",
-                name="calibration_node",
-                namespace=arguments.camera,
-                parameters=(share / CALIBRATION_PARAMS, *_user_file(arguments), calibration_overrides),
-                remappings=tuple(_calibration_remaps(arguments)),
+            _package_node(
+                "calibration_node", arguments, share / CALIBRATION_PARAMS, calibration_overrides, calibration_remaps
             )
         )
 

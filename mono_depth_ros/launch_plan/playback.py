@@ -4,10 +4,10 @@ options, topic remapping, and the command-line form both share. ROS-free: the pl
 from __future__ import annotations
 
 import argparse
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from mono_depth_ros.commands.options import finite_float
 from mono_depth_ros.core.numbers import is_finite_number, is_positive_number
 from mono_depth_ros.launch_plan.arguments import check_topic
 from mono_depth_ros.launch_plan.errors import LaunchArgumentError
@@ -105,19 +105,9 @@ class PlaybackOptions:
         return args
 
 
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
-    return value
-
-
 def add_playback_options(parser: argparse.ArgumentParser, *, clock: bool = True) -> None:
     """The replay options (not the bag itself, nor --clock unless `clock`), for the player and the launcher."""
-    parser.add_argument("--rate", type=_number, default=1.0, help="speed factor of the replay (default 1.0)")
+    parser.add_argument("--rate", type=finite_float, default=1.0, help="speed factor of the replay (default 1.0)")
     parser.add_argument("--loop", action="store_true", help="start over at the end of the bag")
     parser.add_argument(
         "--remap",
@@ -130,7 +120,7 @@ def add_playback_options(parser: argparse.ArgumentParser, *, clock: bool = True)
     parser.add_argument(
         "--topic", action="append", default=[], metavar="TOPIC", help="play only this recorded topic (repeatable)"
     )
-    parser.add_argument("--delay", type=_number, default=0.0, help="seconds to wait before the first message")
+    parser.add_argument("--delay", type=finite_float, default=0.0, help="seconds to wait before the first message")
     if clock:
         parser.add_argument("--clock", action="store_true", help="publish /clock with the bag's time")
 

@@ -7,7 +7,7 @@ anything is rebuilt; the settings build the mode's core estimator (core.scale).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
@@ -18,7 +18,7 @@ from mono_depth_ros.core.geometry import transform_from_translation_quaternion
 from mono_depth_ros.core.scale import GroundScaleEstimator, OdometryScaleEstimator, StereoScaleEstimator
 from mono_depth_ros.ros.depth_config import IMAGE_TRANSPORTS, check_device
 from mono_depth_ros.ros.errors import ParameterError
-from mono_depth_ros.ros.parameters import ParameterSpec, ParameterValue
+from mono_depth_ros.ros.parameters import NodeSettings, ParameterSpec
 from mono_depth_ros.ros.qos import QOS_CHOICES
 
 __all__ = [
@@ -84,7 +84,7 @@ def checkpoint_file(value: str) -> Path:
 
 
 @dataclass(frozen=True)
-class CalibrationSettings:
+class CalibrationSettings(NodeSettings):
     """The node's parameter values, checked together (`base_to_camera`, `device`)."""
 
     mode: str = "odometry"
@@ -101,25 +101,17 @@ class CalibrationSettings:
     image_transport: str = "raw"
     input_qos: str = "sensor"
 
-    @classmethod
-    def from_values(cls, values: dict[str, ParameterValue]) -> CalibrationSettings:
-        return cls().with_changes(values)
-
-    def with_changes(self, changes: dict[str, ParameterValue]) -> CalibrationSettings:
-        """These settings with `changes` (parameter values) applied; ParameterError naming a bad combination."""
-        known = {item.name for item in fields(self)}
-        values = {name: value for name, value in changes.items() if name in known}
-        if "base_to_camera" in values:
-            values["base_to_camera"] = tuple(float(v) for v in values["base_to_camera"])  # type: ignore[union-attr]
-        settings = replace(self, **values)
-        pose = settings.base_to_camera
+    def validated(self) -> CalibrationSettings:
+        """base_to_camera a pose (as a tuple of floats) with a non-zero quaternion, a device this machine has."""
+        pose = tuple(float(v) for v in self.base_to_camera)
+        object.__setattr__(self, "base_to_camera", pose)
         if len(pose) != 7 or not np.linalg.norm(pose[3:]) > 1e-9:
             raise ParameterError(
                 f"parameter 'base_to_camera' must be [x, y, z, qx, qy, qz, qw] with a non-zero quaternion, got "
                 f"{list(pose)!r}"
             )
-        check_device(settings.device)
-        return settings
+        check_device(self.device)
+        return self
 
     def base_from_camera(self) -> np.ndarray:
         """(4, 4) float64 pose of the camera optical frame in the odometry child frame."""

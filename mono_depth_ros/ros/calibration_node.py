@@ -26,7 +26,6 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Float64, Header
@@ -41,7 +40,7 @@ from mono_depth_ros.ros.calibration_config import (
 )
 from mono_depth_ros.ros.calibration_pipeline import CalibrationFrame, CalibrationNetworks, CalibrationPipeline, View
 from mono_depth_ros.ros.conversions import camera_info_to_model, image_to_rgb
-from mono_depth_ros.ros.diagnostics import DiagnosticLevel, diagnostic_array
+from mono_depth_ros.ros.diagnostics import DiagnosticLevel, diagnostic_array, diagnostics_timer
 from mono_depth_ros.ros.log_once import LogOnce
 from mono_depth_ros.ros.parameters import ParameterGuard, declare_parameters
 from mono_depth_ros.ros.qos import latched_qos, qos_by_name, reliable_qos
@@ -49,7 +48,6 @@ from mono_depth_ros.ros.worker import LatestWorker
 
 __all__ = ["CalibrationNode", "make_calibration_node", "odometry_pose", "stamp_seconds"]
 
-DIAGNOSTICS_PERIOD_S = 1.0
 ODOMETRY_HISTORY = 100
 STEREO_SYNC_S = 1e-3
 STOP_TIMEOUT_S = 10.0
@@ -101,13 +99,7 @@ class CalibrationNode(Node):
             self.create_subscription(Odometry, "odom", self._on_odometry, history, callback_group=group)
         self.worker: LatestWorker[CalibrationFrame] = LatestWorker(self._process, f"{name}-estimate", self._on_error)
         self._guard = ParameterGuard(self, CALIBRATION_PARAMETERS, self.pipeline.apply)
-        # A steady clock: diagnostics keep their period when sim time jumps (a bag loop).
-        self.create_timer(
-            DIAGNOSTICS_PERIOD_S,
-            self.publish_diagnostics,
-            callback_group=MutuallyExclusiveCallbackGroup(),
-            clock=Clock(clock_type=ClockType.STEADY_TIME),
-        )
+        diagnostics_timer(self, self.publish_diagnostics)
 
     @property
     def settings(self) -> CalibrationSettings:

@@ -15,8 +15,9 @@ allocation and one pass over the pixels or points per message.
 
 from __future__ import annotations
 
+import sys
 from array import array as py_array
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, PointField, RegionOfInterest
@@ -24,6 +25,8 @@ from std_msgs.msg import Header
 
 from mono_depth_ros.core.wire import (
     CameraModel,
+    PackedCloud,
+    PointFieldSpec,
     UnsupportedEncodingError,
     decode_compressed_message,
     decode_image_message,
@@ -39,6 +42,7 @@ from mono_depth_ros.core.wire import (
 __all__ = [
     "camera_info_to_model",
     "camera_model_to_camera_info",
+    "cloud_to_pointcloud2",
     "compressed_image_to_numpy",
     "copy_header",
     "depth_to_image",
@@ -199,7 +203,31 @@ def points_to_pointcloud2(
 ) -> PointCloud2:
     """A sensor_msgs/PointCloud2 (float32 x, y, z and, with colours, packed float32 rgb) of (N, 3) or (H, W, 3)
     points in metres and optional uint8 RGB colours of the same shape; see core.wire.pack_points for `organized`."""
-    packed = pack_points(points, colours, organized=organized, allocate=_new_uint8_array)
+    return _pointcloud2(pack_points(points, colours, organized=organized, allocate=_new_uint8_array), header)
+
+
+def cloud_to_pointcloud2(cloud: np.ndarray, fields: tuple[PointFieldSpec, ...], header: Header | None) -> PointCloud2:
+    """An organised PointCloud2 of a cloud that is already the payload: (rows, columns, channels) float32 in the
+    host's byte order, one channel per field of `fields` (a DepthPrediction's cloud and cloud_fields; NaN x, y, z
+    for invalid pixels), copied once into the message; is_dense when every z is finite."""
+    rows, columns, channels = cloud.shape
+    point_step = 4 * channels
+    payload = np.ascontiguousarray(cloud, dtype=np.float32).reshape(-1).view(np.uint8)
+    packed = PackedCloud(
+        height=rows,
+        width=columns,
+        fields=fields,
+        point_step=point_step,
+        row_step=point_step * columns,
+        is_dense=bool(np.isfinite(cloud[..., 2]).all()),
+        is_bigendian=sys.byteorder == "big",
+        data=_uint8_array(payload),
+    )
+    return _pointcloud2(packed, header)
+
+
+def _pointcloud2(packed: PackedCloud, header: Header | None) -> PointCloud2:
+    """The message of a packed cloud; its `data` (an array.array('B')) is stored without a copy."""
     msg = _new_message(PointCloud2)
     msg.header = copy_header(header)
     msg.height = packed.height
@@ -213,7 +241,7 @@ def points_to_pointcloud2(
     return msg
 
 
-def _point_field(spec: Any) -> PointField:
+def _point_field(spec: PointFieldSpec) -> PointField:
     field = PointField()
     field.name = spec.name
     field.offset = spec.offset

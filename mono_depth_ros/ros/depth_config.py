@@ -7,14 +7,14 @@ reason before anything is rebuilt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from mono_depth_ros.core.inference import PRECISIONS, DeviceError, resolve_device
 from mono_depth_ros.core.models import MIN_INPUT_SIZE, SIZE_MULTIPLE, valid_input_size
 from mono_depth_ros.ros.errors import ParameterError
-from mono_depth_ros.ros.parameters import ParameterSpec, ParameterValue
+from mono_depth_ros.ros.parameters import NodeSettings, ParameterSpec
 from mono_depth_ros.ros.qos import QOS_CHOICES
 
 __all__ = [
@@ -92,7 +92,7 @@ ESTIMATOR_PARAMETERS = frozenset(
 
 
 @dataclass(frozen=True)
-class DepthSettings:
+class DepthSettings(NodeSettings):
     """The node's parameter values, checked together."""
 
     checkpoint: str = ""
@@ -112,20 +112,8 @@ class DepthSettings:
     input_qos: str = "sensor"
     output_qos: str = "reliable"
 
-    @classmethod
-    def from_values(cls, values: dict[str, ParameterValue]) -> DepthSettings:
-        """Settings from parameter values (each already checked against its spec); ParameterError naming the
-        values when they do not fit together."""
-        known = {f.name for f in fields(cls)}
-        settings = cls(**{name: value for name, value in values.items() if name in known})
-        return settings.validated()
-
-    def with_changes(self, changes: dict[str, ParameterValue]) -> DepthSettings:
-        """These settings with `changes` applied, validated."""
-        known = {f.name for f in fields(self)}
-        return replace(self, **{name: value for name, value in changes.items() if name in known}).validated()
-
     def validated(self) -> DepthSettings:
+        """min_depth < max_depth, input sizes 0 or valid, a device this machine has; scale_source as a ScaleMode."""
         object.__setattr__(self, "scale_source", _scale_mode(self.scale_source))
         if not self.min_depth < self.max_depth:
             raise ParameterError(

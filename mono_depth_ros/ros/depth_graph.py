@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,17 +19,18 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import Log
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from std_msgs.msg import Float64, Header
 
-from mono_depth_ros.core.wire import CameraModel
+from mono_depth_ros.core.wire import CameraModel, stamp_ns
 from mono_depth_ros.ros.conversions import camera_model_to_camera_info, numpy_to_image
 from mono_depth_ros.ros.depth_node import DepthNode
 from mono_depth_ros.ros.errors import RosAdapterError
 from mono_depth_ros.ros.qos import latched_qos, reliable_qos, sensor_qos
+from mono_depth_ros.ros.spinning import ExecutorThread
 
 __all__ = ["DepthGraph", "Outputs", "frame_messages", "stamp_ns"]
 
@@ -58,10 +58,6 @@ class _Inbox:
     condition: threading.Condition = field(default_factory=threading.Condition)
 
 
-def stamp_ns(header: Any) -> int:
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
-
-
 class DepthGraph:
     """A depth node and a driver node on their own rclpy context, spun by a MultiThreadedExecutor thread.
 
@@ -78,8 +74,7 @@ class DepthGraph:
         self.inbox = _Inbox()
         self.keep_messages = keep_messages
         self.node: Any = None
-        self._executor: Any = None
-        self._thread: threading.Thread | None = None
+        self._spinner: ExecutorThread | None = None
         try:
             overrides = [Parameter(name, value=value) for name, value in parameters.items()]
             self.node = DepthNode(context=self.context, namespace=namespace, parameter_overrides=overrides)
@@ -101,18 +96,11 @@ class DepthGraph:
             )
             self.driver.create_subscription(Log, "/rosout", self._on_log, rosout)
             self.driver.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, reliable_qos())
-            self._executor = MultiThreadedExecutor(num_threads=4, context=self.context)
-            self._executor.add_node(self.node)
-            self._executor.add_node(self.driver)
-            self._thread = threading.Thread(target=self._spin, name="depth-graph-executor", daemon=True)
-            self._thread.start()
+            executor = MultiThreadedExecutor(num_threads=4, context=self.context)
+            self._spinner = ExecutorThread(executor, (self.node, self.driver), "depth-graph-executor")
         except BaseException:
             self.close()
             raise
-
-    def _spin(self) -> None:
-        with suppress(ExternalShutdownException):
-            self._executor.spin()
 
     def _on(self, kind: str) -> Callable[[Any], None]:
         def store(msg: Any) -> None:
@@ -147,10 +135,8 @@ class DepthGraph:
     def close(self) -> None:
         if self.node is not None:
             self.node.worker.stop(WAIT_S)  # no publishing while the graph is torn down
-        if self._executor is not None:
-            self._executor.shutdown()
-        if self._thread is not None:
-            self._thread.join(10.0)
+        if self._spinner is not None:
+            self._spinner.stop(10.0)
         for node in (self.node, getattr(self, "driver", None)):
             if node is not None:
                 node.destroy_node()

@@ -11,24 +11,21 @@ known.
 
 from __future__ import annotations
 
-import sys
 import time
-from array import array as py_array
 from typing import NamedTuple
 
-import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
-from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, PointField
-from std_msgs.msg import Float64, Header
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
+from std_msgs.msg import Float64
 
-from mono_depth_ros.core.wire import CameraModel, PointFieldSpec, WireFormatError
+from mono_depth_ros.core.wire import CameraModel, WireFormatError, stamp_ns
 from mono_depth_ros.errors import MonoDepthError
 from mono_depth_ros.ros.conversions import (
     camera_info_to_model,
     camera_model_to_camera_info,
+    cloud_to_pointcloud2,
     compressed_image_to_numpy,
     copy_header,
     depth_to_image,
@@ -36,15 +33,21 @@ from mono_depth_ros.ros.conversions import (
 )
 from mono_depth_ros.ros.depth_config import DEPTH_PARAMETERS, ESTIMATOR_PARAMETERS, DepthSettings
 from mono_depth_ros.ros.depth_pipeline import ActiveModel, DepthPipeline, Frame, build_model
-from mono_depth_ros.ros.diagnostics import DiagnosticLevel, MedianWindow, RateMeter, diagnostic_array
+from mono_depth_ros.ros.diagnostics import (
+    DIAGNOSTICS_PERIOD_S,
+    DiagnosticLevel,
+    MedianWindow,
+    RateMeter,
+    diagnostic_array,
+    diagnostics_timer,
+)
 from mono_depth_ros.ros.log_once import LogOnce
 from mono_depth_ros.ros.parameters import ParameterGuard, ParameterValue, declare_parameters
 from mono_depth_ros.ros.qos import latched_qos, qos_by_name, reliable_qos
 from mono_depth_ros.ros.worker import LatestWorker
 
-__all__ = ["DIAGNOSTICS_PERIOD_S", "DepthNode", "cloud_message", "make_depth_node"]
+__all__ = ["DIAGNOSTICS_PERIOD_S", "DepthNode", "make_depth_node"]
 
-DIAGNOSTICS_PERIOD_S = 1.0
 STOP_TIMEOUT_S = 10.0
 
 
@@ -52,29 +55,6 @@ class _Pending(NamedTuple):
     message: Image | CompressedImage
     camera: CameraModel | None
     received_s: float
-
-
-def cloud_message(cloud: np.ndarray, fields: tuple[PointFieldSpec, ...], header: Header) -> PointCloud2:
-    """An organised PointCloud2 of a DepthPrediction's cloud ((rows, columns, 3|4) float32, already the payload's
-    bytes; NaN x, y, z for invalid pixels), copied once into the message."""
-    rows, columns, channels = cloud.shape
-    # check_fields=True makes the generated setter store an array.array('B') without a per-element check (Jazzy+).
-    msg = PointCloud2(check_fields=True) if "_check_fields" in PointCloud2.__slots__ else PointCloud2()
-    msg.header = header
-    msg.height, msg.width = rows, columns
-    msg.fields = [PointField(name=f.name, offset=f.offset, datatype=int(f.datatype), count=f.count) for f in fields]
-    msg.is_bigendian = sys.byteorder == "big"
-    msg.point_step = 4 * channels
-    msg.row_step = msg.point_step * columns
-    msg.is_dense = bool(np.isfinite(cloud[..., 2]).all())
-    data = py_array("B")
-    data.frombytes(np.ascontiguousarray(cloud, dtype=np.float32).reshape(-1).view(np.uint8))
-    msg.data = data
-    return msg
-
-
-def _stamp_ns(header: Header) -> int:
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
 
 
 class DepthNode(Node):
@@ -108,13 +88,7 @@ class DepthNode(Node):
         self.create_subscription(Float64, "depth_scale", self._on_scale, latched_qos(), callback_group=inputs)
         self._worker: LatestWorker[_Pending] = LatestWorker(self._process, f"{name}-inference", self._on_error)
         self._guard = ParameterGuard(self, DEPTH_PARAMETERS, self._apply)
-        # A steady clock: diagnostics keep their period when sim time jumps (a bag loop).
-        self.create_timer(
-            DIAGNOSTICS_PERIOD_S,
-            self._publish_diagnostics,
-            callback_group=MutuallyExclusiveCallbackGroup(),
-            clock=Clock(clock_type=ClockType.STEADY_TIME),
-        )
+        diagnostics_timer(self, self._publish_diagnostics)
 
     @property
     def worker(self) -> LatestWorker[_Pending]:
@@ -185,7 +159,7 @@ class DepthNode(Node):
             self._log.warn(f"decode:{type(exc).__name__}", f"skipping an image that cannot be decoded: {exc}")
             return
         started = time.monotonic()
-        result = self._pipeline.run(Frame(pixels, encoding, _stamp_ns(msg.header), pending.camera))
+        result = self._pipeline.run(Frame(pixels, encoding, stamp_ns(msg.header), pending.camera))
         if result is None:
             return
         prediction, _ = result
@@ -194,7 +168,7 @@ class DepthNode(Node):
         self._depth_pub.publish(depth_to_image(prediction.metric_depth, header))
         self._info_pub.publish(camera_model_to_camera_info(pending.camera, header))
         if prediction.cloud is not None and prediction.cloud_fields is not None:
-            self._points_pub.publish(cloud_message(prediction.cloud, prediction.cloud_fields, header))
+            self._points_pub.publish(cloud_to_pointcloud2(prediction.cloud, prediction.cloud_fields, header))
         done = time.monotonic()
         self.output_rate.tick(done)
         self.latency_s.add(done - pending.received_s)

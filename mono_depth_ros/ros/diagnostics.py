@@ -1,20 +1,33 @@
-"""Diagnostics of the nodes: event rates over a sliding window, recent-value medians (latency) and the
-diagnostic_msgs/DiagnosticArray a node publishes on `/diagnostics`."""
+"""Diagnostics of the nodes: event rates over a sliding window, recent-value medians (latency), the
+diagnostic_msgs/DiagnosticArray a node publishes on `/diagnostics` and the timer that publishes it."""
 
 from __future__ import annotations
 
 import statistics
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
+from rclpy.timer import Timer
 
 from mono_depth_ros.ros.errors import RosAdapterError
 
-__all__ = ["DiagnosticLevel", "MedianWindow", "RateMeter", "diagnostic_array", "format_value"]
+__all__ = [
+    "DIAGNOSTICS_PERIOD_S",
+    "DiagnosticLevel",
+    "MedianWindow",
+    "RateMeter",
+    "diagnostic_array",
+    "diagnostics_timer",
+    "format_value",
+]
+
+DIAGNOSTICS_PERIOD_S = 1.0
 
 
 class DiagnosticLevel(Enum):
@@ -111,3 +124,14 @@ def diagnostic_array(
     array.header.stamp = node.get_clock().now().to_msg()
     array.status = [status]
     return array
+
+
+def diagnostics_timer(node: Node, publish: Callable[[], None], period_s: float = DIAGNOSTICS_PERIOD_S) -> Timer:
+    """A timer of `node` calling `publish` every `period_s` seconds, in its own callback group (never held up by
+    the inputs) and on the steady clock, so diagnostics keep their period when sim time jumps (a bag loop)."""
+    return node.create_timer(
+        period_s,
+        publish,
+        callback_group=MutuallyExclusiveCallbackGroup(),
+        clock=Clock(clock_type=ClockType.STEADY_TIME),
+    )

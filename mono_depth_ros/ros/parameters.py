@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 from array import array as py_array
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Union
+from dataclasses import dataclass, fields, replace
+from typing import TypeVar, Union
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import (
@@ -29,7 +29,14 @@ from rclpy.parameter import Parameter
 
 from mono_depth_ros.ros.errors import ParameterError
 
-__all__ = ["ParameterGuard", "ParameterSpec", "ParameterValue", "check_parameter", "declare_parameters"]
+__all__ = [
+    "NodeSettings",
+    "ParameterGuard",
+    "ParameterSpec",
+    "ParameterValue",
+    "check_parameter",
+    "declare_parameters",
+]
 
 ParameterValue = Union[bool, int, float, str, list[float], list[str]]  # noqa: UP007 (Python 3.10 aliases)
 
@@ -59,6 +66,31 @@ class ParameterSpec:
     @property
     def is_list(self) -> bool:
         return isinstance(self.default, (list, tuple))
+
+
+SettingsT = TypeVar("SettingsT", bound="NodeSettings")
+
+
+class NodeSettings:
+    """Base of a node's settings: a frozen dataclass of its parameter values, checked together by `validated`.
+
+    Values of parameters that are not fields (use_sim_time, ...) are ignored.
+    """
+
+    @classmethod
+    def from_values(cls: type[SettingsT], values: Mapping[str, ParameterValue]) -> SettingsT:
+        """Settings from parameter values (each already checked against its spec); ParameterError naming the
+        values when they do not fit together."""
+        return cls().with_changes(values)
+
+    def with_changes(self: SettingsT, changes: Mapping[str, ParameterValue]) -> SettingsT:
+        """These settings with `changes` (parameter values) applied, validated."""
+        known = {item.name for item in fields(self)}
+        return replace(self, **{name: value for name, value in changes.items() if name in known}).validated()
+
+    def validated(self: SettingsT) -> SettingsT:
+        """These settings, normalised and checked together; ParameterError naming a bad combination."""
+        return self
 
 
 def _describe_value(value: object) -> str:

@@ -37,6 +37,7 @@ from rosbags.interfaces import Connection, QosDurability
 from rosbags.typesys.store import Typestore
 from rosgraph_msgs.msg import Clock
 
+from mono_depth_ros.core.wire.stamps import NS_PER_S
 from mono_depth_ros.data.bag import BagError
 from mono_depth_ros.errors import MonoDepthError
 from mono_depth_ros.launch_plan.playback import PlaybackOptions, add_playback_options, playback_options
@@ -44,7 +45,6 @@ from mono_depth_ros.ros.qos import latched_qos, reliable_qos
 
 __all__ = ["BagPlayer", "PlaybackReport", "main", "message_class", "rosbags_to_rclpy"]
 
-NS_PER_S = 1_000_000_000
 CLOCK_HZ = 50.0
 LATCHED_TOPICS = ("/tf_static",)
 

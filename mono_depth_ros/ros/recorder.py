@@ -29,7 +29,6 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -37,15 +36,17 @@ import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Float64
 
+from mono_depth_ros.core.wire import stamp_ns
 from mono_depth_ros.data.bag.frames import message_to_depth
 from mono_depth_ros.errors import MonoDepthError
 from mono_depth_ros.ros.conversions import camera_info_to_model, pointcloud2_to_numpy
 from mono_depth_ros.ros.errors import RosAdapterError
+from mono_depth_ros.ros.spinning import ExecutorThread
 
 __all__ = [
     "DiagnosticRecord",
@@ -215,9 +216,7 @@ class _Log:
 
 def _stamp_ns(message: Any) -> int | None:
     header = getattr(message, "header", None)
-    if header is None:
-        return None
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+    return None if header is None else stamp_ns(header)
 
 
 class GraphRecorder:
@@ -256,8 +255,7 @@ class GraphRecorder:
         self.condition = threading.Condition()
         self.context = Context()
         rclpy.init(context=self.context, domain_id=domain_id)
-        self._executor: SingleThreadedExecutor | None = None
-        self._thread: threading.Thread | None = None
+        self._spinner: ExecutorThread | None = None
         self.node: Any = None
         self._extra_nodes: list[Any] = []
         try:
@@ -266,17 +264,11 @@ class GraphRecorder:
                 if topic.qos is not None:
                     self._subscribe(topic, topic.qos)
             self.node.create_timer(POLL_S, self._find_publishers)
-            self._executor = SingleThreadedExecutor(context=self.context)
-            self._executor.add_node(self.node)
-            self._thread = threading.Thread(target=self._spin, name=f"{node_name}-executor", daemon=True)
-            self._thread.start()
+            executor = SingleThreadedExecutor(context=self.context)
+            self._spinner = ExecutorThread(executor, (self.node,), f"{node_name}-executor")
         except BaseException:
             self.close()
             raise
-
-    def _spin(self) -> None:
-        with suppress(ExternalShutdownException):
-            self._executor.spin()
 
     def _find_publishers(self) -> None:
         for name, topic in self.topics.items():
@@ -382,12 +374,9 @@ class GraphRecorder:
         for node in self._extra_nodes:
             node.destroy_node()
         self._extra_nodes.clear()
-        if self._executor is not None:
-            self._executor.shutdown()
-            self._executor = None
-        if self._thread is not None:
-            self._thread.join(STOP_TIMEOUT_S)
-            self._thread = None
+        if self._spinner is not None:
+            self._spinner.stop(STOP_TIMEOUT_S)
+            self._spinner = None
         if self.node is not None:
             self.node.destroy_node()
             self.node = None

@@ -21,16 +21,15 @@ from mono_depth_ros.bench.calibration import (
 from mono_depth_ros.bench.errors import BenchmarkError
 from mono_depth_ros.bench.live_metric import TARGET_METRIC_RATIO
 from mono_depth_ros.core.inference import DepthEstimator
-from mono_depth_ros.core.models import Checkpoint, ModelConfig, Networks, save_checkpoint
+from mono_depth_ros.core.models import ModelConfig, save_checkpoint
 from mono_depth_ros.core.scale import global_scale
 from mono_depth_ros.data.sim import SimConfig, SyntheticWorld
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
+def checkpoint(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint) -> Path:  # type: ignore[no-untyped-def]
     path = tmp_path_factory.mktemp("calibration") / "tiny.pt"
-    return save_checkpoint(Checkpoint.from_networks(Networks.build(ModelConfig()), 96, 64), path)
+    return save_checkpoint(tiny_checkpoint(ModelConfig(), 96, 64), path)
 
 
 @pytest.fixture
@@ -118,14 +117,12 @@ def test_judging_counts_the_target_frames_and_the_frames_needed_to_stay_within_i
     assert empty.declared_after is None
 
 
-def test_convergence_refuses_what_it_cannot_run(checkpoint: Path, tmp_path: Path, one_thread) -> None:  # type: ignore[no-untyped-def]
+def test_convergence_refuses_what_it_cannot_run(checkpoint: Path, tmp_path: Path, one_thread, tiny_checkpoint) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(BenchmarkError, match=r"frames must be an integer >= 2, got 1"):
         run_calibration_convergence(checkpoint, frames=1)
     with pytest.raises(BenchmarkError, match=r"modes must be some of odometry, stereo, ground, got \['lidar'\]"):
         run_calibration_convergence(checkpoint, modes=("lidar",))
-    posed_off = save_checkpoint(
-        Checkpoint.from_networks(Networks.build(ModelConfig(pose=False)), 96, 64), tmp_path / "no_pose.pt"
-    )
+    posed_off = save_checkpoint(tiny_checkpoint(ModelConfig(pose=False), 96, 64), tmp_path / "no_pose.pt")
     with pytest.raises(BenchmarkError, match=r"calibration odometry: .*has no pose network"):
         run_calibration_convergence(posed_off, frames=2, modes=("odometry",), device="cpu")
 

@@ -8,21 +8,25 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from mono_depth_ros.cli import main
 from mono_depth_ros.core.evaluation import Crop, DepthEvaluator, EvaluationOptions, Scaling, find_kitti_eval_files
 from mono_depth_ros.core.inference import DepthEstimator
-from mono_depth_ros.core.models import Checkpoint, MetricScale, ModelConfig, Networks, ScaleSource, save_checkpoint
+from mono_depth_ros.core.models import MetricScale, ModelConfig, ScaleSource, save_checkpoint
 from mono_depth_ros.data.recording import RecordingOptions, record_drive
 
 METRICS = ("abs_rel", "sq_rel", "rmse", "rmse_log", "log10", "delta1", "delta2", "delta3")
 
 
-def make_checkpoint(path: Path, **fields) -> Path:
-    torch.manual_seed(1)
-    networks = Networks.build(ModelConfig(pose=False))
-    return save_checkpoint(Checkpoint.from_networks(networks, 128, 64, **fields), path)
+@pytest.fixture
+def make_checkpoint(tiny_checkpoint, tmp_path):
+    """make_checkpoint(**Checkpoint fields) -> the path of a 128x64 monocular checkpoint (seed 1) in tmp_path."""
+
+    def make(**fields) -> Path:
+        checkpoint = tiny_checkpoint(ModelConfig(pose=False), 128, 64, seed=1, **fields)
+        return save_checkpoint(checkpoint, tmp_path / "model.pt")
+
+    return make
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +42,8 @@ def run_eval(capsys, *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def test_kitti_end_to_end_matches_the_core_evaluation(tmp_path, kitti_root, capsys):
-    checkpoint = make_checkpoint(tmp_path / "model.pt")
+def test_kitti_end_to_end_matches_the_core_evaluation(tmp_path, kitti_root, capsys, make_checkpoint):
+    checkpoint = make_checkpoint()
     out = tmp_path / "kitti.json"
     raw, gt = kitti_root, kitti_root / "kitti_depth_mini"
     code, stdout, _ = run_eval(
@@ -67,9 +71,9 @@ def test_kitti_end_to_end_matches_the_core_evaluation(tmp_path, kitti_root, caps
     assert 0 <= report["metrics"]["delta1"] <= 1
 
 
-def test_bag_protocols_agree_where_they_must(tmp_path, drive, capsys):
+def test_bag_protocols_agree_where_they_must(tmp_path, drive, capsys, make_checkpoint):
     factor = 7.5
-    checkpoint = make_checkpoint(tmp_path / "model.pt", metric_scale=MetricScale(ScaleSource.GLOBAL, factor))
+    checkpoint = make_checkpoint(metric_scale=MetricScale(ScaleSource.GLOBAL, factor))
     reports = {}
     for name, extra in {
         "none": ["--scaling", "none"],
@@ -110,8 +114,8 @@ def test_option_errors_print_one_line(tmp_path, capsys, args, message):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_data_errors_print_one_line(tmp_path, drive, capsys):
-    checkpoint = make_checkpoint(tmp_path / "model.pt")
+def test_data_errors_print_one_line(tmp_path, drive, capsys, make_checkpoint):
+    checkpoint = make_checkpoint()
     code, _, err = run_eval(capsys, "--checkpoint", str(tmp_path / "absent.pt"), "--bag", str(drive))
     assert code == 1
     assert "absent.pt: does not exist" in err

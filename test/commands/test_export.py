@@ -7,14 +7,11 @@ from pathlib import Path
 
 import onnx
 import pytest
-import torch
 
 from mono_depth_ros.cli import main
 from mono_depth_ros.core.models import (
-    Checkpoint,
     MetricScale,
     ModelConfig,
-    Networks,
     ScaleSource,
     onnx_export,
     save_checkpoint,
@@ -22,10 +19,8 @@ from mono_depth_ros.core.models import (
 
 
 @pytest.fixture(scope="module")
-def checkpoint_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    networks = Networks.build(ModelConfig(pose=False))
-    checkpoint = Checkpoint.from_networks(networks, 128, 64, metric_scale=MetricScale(ScaleSource.GLOBAL, 2.0))
+def checkpoint_path(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint) -> Path:  # type: ignore[no-untyped-def]
+    checkpoint = tiny_checkpoint(ModelConfig(pose=False), 128, 64, metric_scale=MetricScale(ScaleSource.GLOBAL, 2.0))
     return save_checkpoint(checkpoint, tmp_path_factory.mktemp("export") / "model.pt")
 
 

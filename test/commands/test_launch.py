@@ -258,23 +258,20 @@ def test_signals_reach_every_process_and_the_launcher_exits_cleanly(
 
 
 @pytest.mark.ros
-def test_launch_runs_the_depth_node_on_a_replayed_simulated_drive(tmp_path: Path) -> None:
+def test_launch_runs_the_depth_node_on_a_replayed_simulated_drive(tmp_path: Path, tiny_checkpoint) -> None:  # type: ignore[no-untyped-def]
     """The real thing: `mono-depth-ros launch` starts depth_node with a tiny checkpoint, replays a simulate bag,
     and depth images arrive on /camera/depth/image; Ctrl-C stops everything cleanly."""
     import rclpy
-    import torch
     from rclpy.context import Context
     from rclpy.executors import SingleThreadedExecutor
     from sensor_msgs.msg import Image
 
-    from mono_depth_ros.core.models import Checkpoint, MetricScale, ModelConfig, Networks, ScaleSource, save_checkpoint
+    from mono_depth_ros.core.models import MetricScale, ModelConfig, ScaleSource, save_checkpoint
     from mono_depth_ros.data.recording import RecordingOptions, record_drive
     from mono_depth_ros.ros.qos import reliable_qos
 
-    torch.manual_seed(0)
     # A metric (One Scalar) checkpoint: without a calibration node it publishes with its own scale at once.
-    networks = Networks.build(ModelConfig(pose=False))
-    model = Checkpoint.from_networks(networks, 96, 64, metric_scale=MetricScale(ScaleSource.GLOBAL, 3.0))
+    model = tiny_checkpoint(ModelConfig(pose=False), 96, 64, metric_scale=MetricScale(ScaleSource.GLOBAL, 3.0))
     checkpoint = save_checkpoint(model, tmp_path / "model.pt")
     bag = tmp_path / "drive"
     record_drive(RecordingOptions(out=bag, frames=3, width=96, height=64))

@@ -15,7 +15,7 @@ from mono_depth_ros.core.geometry import (
     quaternion_to_matrix,
     warp_source_to_target,
 )
-from mono_depth_ros.core.wire import decode_compressed_message, decode_image_message
+from mono_depth_ros.core.wire import decode_compressed_message, decode_image_message, stamp_ns
 from mono_depth_ros.data.bag import BagError, iter_messages, summarise_bag
 from mono_depth_ros.data.recording import SIM_TOPICS, RecordingOptions, record_drive
 from mono_depth_ros.data.sim import SyntheticWorld
@@ -46,10 +46,6 @@ def _image(message: object) -> np.ndarray:
         assert encoding == "rgb8"
         return array
     return decode_image_message(message)
-
-
-def _stamp_ns(header: object) -> int:
-    return header.stamp.sec * 1_000_000_000 + header.stamp.nanosec
 
 
 def _transform(translation: object, rotation: object) -> np.ndarray:
@@ -101,7 +97,7 @@ def test_recorded_bag_holds_a_consistent_drive(tmp_path: Path, storage: str, com
         stamps = [item.stamp_ns for item in items]
         assert stamps == sorted(set(stamps)), f"{topic} stamps must increase"
         if topic != T.tf_static:
-            assert [_stamp_ns(item.message.header) for item in items] == stamps, topic
+            assert [stamp_ns(item.message.header) for item in items] == stamps, topic
 
     # Camera intrinsics and the stereo baseline in the right camera's P.
     fx = world.intrinsics.fx

@@ -23,7 +23,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Float64, Header
 
 from mono_depth_ros.core.inference import DepthEstimator, image_to_device, to_network_input
-from mono_depth_ros.core.models import Checkpoint, ModelConfig, Networks, load_checkpoint, save_checkpoint
+from mono_depth_ros.core.models import load_checkpoint, save_checkpoint
 from mono_depth_ros.core.scale import (
     OdometryScaleEstimator,
     OdometryTrack,
@@ -35,7 +35,7 @@ from mono_depth_ros.core.scale import (
 from mono_depth_ros.core.wire import CameraModel
 from mono_depth_ros.data.sim import SimConfig, SyntheticWorld
 from mono_depth_ros.ros.calibration_config import CALIBRATION_PARAMETERS, CalibrationSettings
-from mono_depth_ros.ros.calibration_node import CalibrationNode
+from mono_depth_ros.ros.calibration_node import CalibrationNode, stamp_seconds
 from mono_depth_ros.ros.conversions import camera_model_to_camera_info, numpy_to_compressed_image, numpy_to_image
 from mono_depth_ros.ros.errors import ParameterError
 from mono_depth_ros.ros.qos import latched_qos, reliable_qos
@@ -49,26 +49,14 @@ FRAMES = 6
 
 
 @pytest.fixture(scope="module")
-def checkpoint_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    networks = Networks.build(ModelConfig())
+def checkpoint_path(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint) -> Path:  # type: ignore[no-untyped-def]
     path = tmp_path_factory.mktemp("calibration") / "tiny.pt"
-    return save_checkpoint(Checkpoint.from_networks(networks, WIDTH, HEIGHT), path)
+    return save_checkpoint(tiny_checkpoint(width=WIDTH, height=HEIGHT), path)
 
 
 @pytest.fixture(scope="module")
 def world() -> SyntheticWorld:
     return SyntheticWorld(SimConfig(width=WIDTH, height=HEIGHT, stereo=True, seed=5), frames=FRAMES + 2)
-
-
-@pytest.fixture
-def context() -> Iterator[Context]:
-    ctx = Context()
-    rclpy.init(context=ctx)
-    try:
-        yield ctx
-    finally:
-        rclpy.shutdown(context=ctx)
 
 
 class Graph:
@@ -142,10 +130,6 @@ def header(stamp_s: float, frame_id: str = "camera") -> Header:
     return out
 
 
-def stamp_of(message_header: Header) -> float:
-    return message_header.stamp.sec + message_header.stamp.nanosec * 1e-9
-
-
 def camera_info(world: SyntheticWorld, baseline: float = 0.0) -> CameraInfo:
     return camera_model_to_camera_info(CameraModel.from_intrinsics(world.intrinsics, baseline), header(0.0))
 
@@ -190,10 +174,10 @@ def drive_with_odometry(
     previous = None
     for index in range(FRAMES):
         frame = world.render_frame(index)
-        while pending and stamp_of(pending[0].header) <= frame.time + 0.05:
+        while pending and stamp_seconds(pending[0].header) <= frame.time + 0.05:
             msg = pending.pop(0)
             odom.publish(msg)
-            track.add(stamp_of(msg.header), message_pose(msg))
+            track.add(stamp_seconds(msg.header), message_pose(msg))
         newest = track.newest_stamp
         assert graph.spin_until(lambda newest=newest: node.track.covers(newest))
         message = numpy_to_image(frame.left_rgb, "rgb8", header(frame.time))

@@ -9,14 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from mono_depth_ros.core.inference import DepthEstimator
 from mono_depth_ros.core.models import (
-    Checkpoint,
     CheckpointError,
     ModelConfig,
-    Networks,
     load_checkpoint,
     save_checkpoint,
 )
@@ -44,20 +41,16 @@ WIDTH, HEIGHT = 96, 64
 LOGGER = "calibration_pipeline_test"
 
 
-def tiny_checkpoint(directory: Path, name: str, *, pose: bool) -> Path:
-    torch.manual_seed(0)
-    networks = Networks.build(ModelConfig(pose=pose))
-    return save_checkpoint(Checkpoint.from_networks(networks, WIDTH, HEIGHT), directory / name)
+@pytest.fixture(scope="module")
+def with_pose(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint) -> Path:  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("calibration_pipeline") / "pose.pt"
+    return save_checkpoint(tiny_checkpoint(ModelConfig(pose=True), WIDTH, HEIGHT), path)
 
 
 @pytest.fixture(scope="module")
-def with_pose(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_checkpoint(tmp_path_factory.mktemp("calibration_pipeline"), "pose.pt", pose=True)
-
-
-@pytest.fixture(scope="module")
-def depth_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_checkpoint(tmp_path_factory.mktemp("calibration_pipeline"), "depth.pt", pose=False)
+def depth_only(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint) -> Path:  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("calibration_pipeline") / "depth.pt"
+    return save_checkpoint(tiny_checkpoint(ModelConfig(pose=False), WIDTH, HEIGHT), path)
 
 
 @pytest.fixture(scope="module")

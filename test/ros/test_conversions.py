@@ -15,6 +15,8 @@ from std_msgs.msg import Header
 from mono_depth_ros.core.geometry.intrinsics import PinholeIntrinsics
 from mono_depth_ros.core.wire import (
     ENCODINGS,
+    XYZ_FIELDS,
+    XYZRGB_FIELDS,
     CameraInfoError,
     CameraModel,
     DepthValueError,
@@ -29,6 +31,7 @@ from mono_depth_ros.core.wire import (
 from mono_depth_ros.ros.conversions import (
     camera_info_to_model,
     camera_model_to_camera_info,
+    cloud_to_pointcloud2,
     compressed_image_to_numpy,
     copy_header,
     depth_to_image,
@@ -290,6 +293,31 @@ def test_pointcloud2_unorganized_without_colour(rng: np.random.Generator, header
     xyz, rgb = pointcloud2_to_numpy(msg)
     assert rgb is None
     np.testing.assert_array_equal(xyz, np.delete(points, 3, axis=0).astype(np.float32))
+
+
+def test_a_cloud_that_is_already_the_payload_gives_the_same_message(rng: np.random.Generator, header: Header) -> None:
+    # The depth node's fast path: the estimator's (rows, columns, 3) cloud is the payload itself.
+    points = rng.normal(size=(4, 5, 3)).astype(np.float32)
+    points[1, 2] = np.nan
+    fast = over_the_wire(cloud_to_pointcloud2(points, XYZ_FIELDS, header))
+    packed = over_the_wire(points_to_pointcloud2(points, None, header, organized=True))
+    assert_same_header(fast.header, header)
+    for name in ("height", "width", "fields", "is_bigendian", "point_step", "row_step", "is_dense", "data"):
+        assert getattr(fast, name) == getattr(packed, name), name
+    assert fast.is_dense is False
+    assert over_the_wire(cloud_to_pointcloud2(np.zeros((2, 3, 3), np.float32), XYZ_FIELDS, header)).is_dense
+
+
+def test_a_payload_cloud_with_a_packed_colour_channel(rng: np.random.Generator, header: Header) -> None:
+    points = rng.normal(size=(3, 4, 3)).astype(np.float32)
+    colours = rng.integers(0, 256, size=(3, 4, 3), dtype=np.uint8)
+    rgb = (colours[..., 0].astype(np.uint32) << 16) | (colours[..., 1].astype(np.uint32) << 8) | colours[..., 2]
+    cloud = np.concatenate([points, rgb.view(np.float32)[..., None]], axis=-1)
+    msg = over_the_wire(cloud_to_pointcloud2(cloud, XYZRGB_FIELDS, header))
+    assert (msg.point_step, msg.row_step) == (16, 64)
+    xyz, decoded = pointcloud2_to_numpy(msg)
+    np.testing.assert_array_equal(xyz, points.reshape(-1, 3))
+    np.testing.assert_array_equal(decoded, colours.reshape(-1, 3))
 
 
 def test_point_field_constants_match_ros() -> None:

@@ -18,14 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from rclpy.parameter import Parameter
 from rclpy.qos import ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Float64, Header
 
 from mono_depth_ros.core.inference import DepthEstimator
-from mono_depth_ros.core.models import Checkpoint, ModelConfig, Networks, save_checkpoint
+from mono_depth_ros.core.models import ModelConfig, save_checkpoint
 from mono_depth_ros.core.wire import XYZRGB_FIELDS, CameraModel
 from mono_depth_ros.data.bag import iter_messages
 from mono_depth_ros.data.bag.frames import message_to_rgb
@@ -91,15 +90,13 @@ def bags(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[BagFrame]]:
 
 
 @pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def checkpoints(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint) -> dict[str, Path]:  # type: ignore[no-untyped-def]
     """Two relative (monocular) checkpoints with different random weights."""
     root = tmp_path_factory.mktemp("models")
-    out = {}
-    for seed, name in enumerate(("a", "b")):
-        torch.manual_seed(seed)
-        networks = Networks.build(ModelConfig(pose=False))
-        out[name] = save_checkpoint(Checkpoint.from_networks(networks, 96, 64), root / f"{name}.pt")
-    return out
+    return {
+        name: save_checkpoint(tiny_checkpoint(ModelConfig(pose=False), 96, 64, seed=seed), root / f"{name}.pt")
+        for seed, name in enumerate(("a", "b"))
+    }
 
 
 def relative_depth(checkpoint: Path, rgb: np.ndarray) -> np.ndarray:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from mono_depth_ros.core.geometry import PinholeIntrinsics
 from mono_depth_ros.core.inference import DepthEstimator, ScaleOrigin
@@ -17,7 +16,6 @@ from mono_depth_ros.core.models import (
     CheckpointError,
     MetricScale,
     ModelConfig,
-    Networks,
     ScaleSource,
     TrainingMode,
     save_checkpoint,
@@ -41,16 +39,29 @@ WIDTH, HEIGHT = 96, 64
 LOGGER = "depth_pipeline_test"
 
 
-def checkpoint(**fields: object) -> Checkpoint:
-    torch.manual_seed(0)
-    return Checkpoint.from_networks(Networks.build(ModelConfig(pose=False)), WIDTH, HEIGHT, **fields)
+MONOCULAR = ModelConfig(pose=False)
 
 
-RELATIVE = checkpoint()
-GLOBAL = checkpoint(metric_scale=MetricScale(ScaleSource.GLOBAL, 3.0))
-STEREO = checkpoint(
-    training_mode=TrainingMode.STEREO, stereo_baseline=0.5, metric_scale=MetricScale(ScaleSource.STEREO, 1.0)
-)
+@pytest.fixture(scope="module")
+def relative(tiny_checkpoint) -> Checkpoint:  # type: ignore[no-untyped-def]
+    return tiny_checkpoint(MONOCULAR, WIDTH, HEIGHT)
+
+
+@pytest.fixture(scope="module")
+def global_metric(tiny_checkpoint) -> Checkpoint:  # type: ignore[no-untyped-def]
+    return tiny_checkpoint(MONOCULAR, WIDTH, HEIGHT, metric_scale=MetricScale(ScaleSource.GLOBAL, 3.0))
+
+
+@pytest.fixture(scope="module")
+def stereo(tiny_checkpoint) -> Checkpoint:  # type: ignore[no-untyped-def]
+    return tiny_checkpoint(
+        MONOCULAR,
+        WIDTH,
+        HEIGHT,
+        training_mode=TrainingMode.STEREO,
+        stereo_baseline=0.5,
+        metric_scale=MetricScale(ScaleSource.STEREO, 1.0),
+    )
 
 
 @pytest.fixture
@@ -78,36 +89,38 @@ def messages(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [record.getMessage() for record in caplog.records if record.name == LOGGER]
 
 
-def test_choose_scale_per_mode() -> None:
+def test_choose_scale_per_mode(relative: Checkpoint, global_metric: Checkpoint, stereo: Checkpoint) -> None:
     kwargs = {"topic_scale": None, "fixed_scale": 2.0, "right_baseline": None}
-    assert choose_scale(ScaleMode.FIXED, RELATIVE, **kwargs).scale == 2.0
-    assert choose_scale(ScaleMode.MODEL, GLOBAL, **kwargs) == (None, None, None)
-    waiting = choose_scale(ScaleMode.TOPIC, RELATIVE, **kwargs).waiting
+    assert choose_scale(ScaleMode.FIXED, relative, **kwargs).scale == 2.0
+    assert choose_scale(ScaleMode.MODEL, global_metric, **kwargs) == (None, None, None)
+    waiting = choose_scale(ScaleMode.TOPIC, relative, **kwargs).waiting
     assert waiting is not None
     assert waiting.startswith("waiting for depth_scale")
-    assert choose_scale(ScaleMode.TOPIC, GLOBAL, **kwargs) == (None, None, None)  # its own factor meanwhile
-    assert choose_scale(ScaleMode.TOPIC, GLOBAL, **{**kwargs, "topic_scale": 4.0}).scale == 4.0
-    assert choose_scale(ScaleMode.BASELINE, STEREO, **kwargs).waiting.startswith("waiting for right/camera_info")
-    assert choose_scale(ScaleMode.BASELINE, STEREO, **{**kwargs, "right_baseline": 0.25}).real_baseline == 0.25
+    assert choose_scale(ScaleMode.TOPIC, global_metric, **kwargs) == (None, None, None)  # its own factor meanwhile
+    assert choose_scale(ScaleMode.TOPIC, global_metric, **{**kwargs, "topic_scale": 4.0}).scale == 4.0
+    assert choose_scale(ScaleMode.BASELINE, stereo, **kwargs).waiting.startswith("waiting for right/camera_info")
+    assert choose_scale(ScaleMode.BASELINE, stereo, **{**kwargs, "right_baseline": 0.25}).real_baseline == 0.25
 
 
-def test_scale_modes_a_checkpoint_cannot_serve() -> None:
-    assert scale_mode_problem(ScaleMode.BASELINE, STEREO) is None
-    assert scale_mode_problem(ScaleMode.MODEL, GLOBAL) is None
-    with_path = checkpoint()
+def test_scale_modes_a_checkpoint_cannot_serve(global_metric: Checkpoint, stereo: Checkpoint, tiny_checkpoint) -> None:  # type: ignore[no-untyped-def]
+    assert scale_mode_problem(ScaleMode.BASELINE, stereo) is None
+    assert scale_mode_problem(ScaleMode.MODEL, global_metric) is None
+    with_path = tiny_checkpoint(MONOCULAR, WIDTH, HEIGHT)
     with_path.path = Path("/models/relative.pt")
     assert scale_mode_problem(ScaleMode.MODEL, with_path) == (
         "scale_source 'model' needs a checkpoint that carries a metric scale (stereo, global or per_image), but "
         "checkpoint /models/relative.pt has none; use topic, fixed or baseline"
     )
-    problem = scale_mode_problem(ScaleMode.BASELINE, GLOBAL)
+    problem = scale_mode_problem(ScaleMode.BASELINE, global_metric)
     assert problem is not None
     assert "needs a stereo-trained checkpoint" in problem
     assert "has source 'global'" in problem
 
 
-def test_relative_model_on_topic_waits_for_depth_scale(log: LogOnce, caplog: pytest.LogCaptureFixture) -> None:
-    stage = pipeline(RELATIVE, log)
+def test_relative_model_on_topic_waits_for_depth_scale(
+    log: LogOnce, caplog: pytest.LogCaptureFixture, relative: Checkpoint
+) -> None:
+    stage = pipeline(relative, log)
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         assert stage.run(frame(1)) is None
         assert stage.run(frame(2)) is None
@@ -128,8 +141,8 @@ def test_relative_model_on_topic_waits_for_depth_scale(log: LogOnce, caplog: pyt
     ]
 
 
-def test_metric_model_on_topic_uses_its_own_scale_until_depth_scale(log: LogOnce) -> None:
-    stage = pipeline(GLOBAL, log)
+def test_metric_model_on_topic_uses_its_own_scale_until_depth_scale(log: LogOnce, global_metric: Checkpoint) -> None:
+    stage = pipeline(global_metric, log)
     result = stage.run(frame())
     assert result is not None
     assert (result[0].scale, result[0].scale_origin) == (3.0, ScaleOrigin.GLOBAL)
@@ -139,8 +152,10 @@ def test_metric_model_on_topic_uses_its_own_scale_until_depth_scale(log: LogOnce
     assert (result[0].scale, result[0].scale_origin) == (5.0, ScaleOrigin.GIVEN)
 
 
-def test_baseline_mode_rescales_by_the_right_camera(log: LogOnce, caplog: pytest.LogCaptureFixture) -> None:
-    stage = pipeline(STEREO, log, scale_source="baseline")
+def test_baseline_mode_rescales_by_the_right_camera(
+    log: LogOnce, caplog: pytest.LogCaptureFixture, stereo: Checkpoint
+) -> None:
+    stage = pipeline(stereo, log, scale_source="baseline")
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         assert stage.run(frame()) is None
         assert not stage.set_right_camera(camera(baseline=0.0))
@@ -156,8 +171,10 @@ def test_baseline_mode_rescales_by_the_right_camera(log: LogOnce, caplog: pytest
     ]
 
 
-def test_bad_frames_are_skipped_and_logged_once(log: LogOnce, caplog: pytest.LogCaptureFixture) -> None:
-    stage = pipeline(RELATIVE, log, scale_source="fixed", scale=2.0)
+def test_bad_frames_are_skipped_and_logged_once(
+    log: LogOnce, caplog: pytest.LogCaptureFixture, relative: Checkpoint
+) -> None:
+    stage = pipeline(relative, log, scale_source="fixed", scale=2.0)
     depth_image = np.ones((HEIGHT, WIDTH), np.float32)
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         for stamp in (1, 2):
@@ -175,15 +192,17 @@ def test_bad_frames_are_skipped_and_logged_once(log: LogOnce, caplog: pytest.Log
     assert len(got) == 4
 
 
-def test_a_swap_is_checked_against_the_scale_source(log: LogOnce, tmp_path: Path) -> None:
-    stage = pipeline(RELATIVE, log, scale_source="fixed")
-    path = save_checkpoint(GLOBAL, tmp_path / "global.pt")
+def test_a_swap_is_checked_against_the_scale_source(
+    log: LogOnce, tmp_path: Path, relative: Checkpoint, global_metric: Checkpoint
+) -> None:
+    stage = pipeline(relative, log, scale_source="fixed")
+    path = save_checkpoint(global_metric, tmp_path / "global.pt")
     settings = stage.model.settings.with_changes({"checkpoint": str(path), "scale_source": "model"})
     model = build_model(settings)
     stage.swap(model)
     assert stage.model is model
     with pytest.raises(ParameterError, match=r"scale_source 'model' needs a checkpoint that carries a metric scale"):
-        stage.swap(ActiveModel(settings, DepthEstimator(RELATIVE, warmup=False)))
+        stage.swap(ActiveModel(settings, DepthEstimator(relative, warmup=False)))
     assert stage.model is model
     with pytest.raises(CheckpointError, match=r"checkpoint .*missing.pt: does not exist"):
         build_model(settings.with_changes({"checkpoint": str(tmp_path / "missing.pt")}))

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
-import rclpy
-from rclpy.context import Context
+from rclpy.clock import ClockType
 from rclpy.node import Node
 
-from mono_depth_ros.ros.diagnostics import DiagnosticLevel, MedianWindow, RateMeter, diagnostic_array, format_value
+from mono_depth_ros.ros.diagnostics import (
+    DIAGNOSTICS_PERIOD_S,
+    DiagnosticLevel,
+    MedianWindow,
+    RateMeter,
+    diagnostic_array,
+    diagnostics_timer,
+    format_value,
+)
 from mono_depth_ros.ros.errors import RosAdapterError
 
 
@@ -49,15 +56,8 @@ def test_format_value() -> None:
 
 
 @pytest.fixture
-def node() -> Iterator[Node]:
-    context = Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node("diagnostics_test_node", context=context)
-    try:
-        yield node
-    finally:
-        node.destroy_node()
-        rclpy.shutdown(context=context)
+def node(ros_node: Callable[[str], Node]) -> Node:
+    return ros_node("diagnostics_test_node")
 
 
 def test_diagnostic_array(node: Node) -> None:
@@ -70,3 +70,11 @@ def test_diagnostic_array(node: Node) -> None:
     assert status.hardware_id == "diagnostics_test_node"
     assert [(kv.key, kv.value) for kv in status.values] == [("rate_hz", "9.877"), ("n", "3")]
     assert array.header.stamp.sec > 0
+
+
+def test_diagnostics_timer_runs_on_the_steady_clock_in_its_own_group(node: Node) -> None:
+    timer = diagnostics_timer(node, lambda: None, period_s=0.5)
+    assert timer.timer_period_ns == 500_000_000
+    assert timer.clock.clock_type == ClockType.STEADY_TIME
+    assert timer.callback_group is not node.default_callback_group
+    assert diagnostics_timer(node, lambda: None).timer_period_ns == round(DIAGNOSTICS_PERIOD_S * 1e9)

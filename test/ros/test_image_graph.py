@@ -1,7 +1,7 @@
 """A real rclpy graph: an RGB frame published as sensor_msgs/Image by one node arrives byte-exact at another.
 
-Each test gets its own rclpy Context (init/shutdown in the fixture), so nothing leaks into other tests; DDS stays on
-loopback in a per-run domain (test/conftest.py).
+Each test gets its own rclpy Context (the `context` fixture of test/ros/conftest.py), so nothing leaks into other
+tests; DDS stays on loopback in a per-run domain (test/conftest.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
-import rclpy
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -27,20 +26,9 @@ TIMEOUT_S = 20.0
 
 
 @pytest.fixture
-def context() -> Iterator[Context]:
-    ctx = Context()
-    rclpy.init(context=ctx)
-    try:
-        yield ctx
-    finally:
-        rclpy.shutdown(context=ctx)
-
-
-@pytest.fixture
-def graph(context: Context) -> Iterator[tuple[Node, Node, SingleThreadedExecutor]]:
+def graph(context: Context, ros_node: Callable[[str], Node]) -> Iterator[tuple[Node, Node, SingleThreadedExecutor]]:
     """A publisher node and a subscriber node spun by one executor."""
-    talker = rclpy.create_node("image_talker", context=context)
-    listener = rclpy.create_node("image_listener", context=context)
+    talker, listener = ros_node("image_talker"), ros_node("image_listener")
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(talker)
     executor.add_node(listener)
@@ -48,8 +36,6 @@ def graph(context: Context) -> Iterator[tuple[Node, Node, SingleThreadedExecutor
         yield talker, listener, executor
     finally:
         executor.shutdown()
-        talker.destroy_node()
-        listener.destroy_node()
 
 
 def spin_until(executor: SingleThreadedExecutor, done: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> bool:

@@ -1,6 +1,7 @@
 """BagPlayer: a recorded drive republished with rclpy at its recorded rate, byte-for-byte the recorded messages.
 
-Each test gets its own rclpy Context; DDS stays on loopback in a per-run domain (test/conftest.py).
+Each test gets its own rclpy Context (test/ros/conftest.py); DDS stays on loopback in a per-run domain
+(test/conftest.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from mono_depth_ros.data.bag.messages import MessageFactory
 from mono_depth_ros.data.recording import SIM_TOPICS, RecordingOptions, record_drive
 from mono_depth_ros.launch_plan import PlaybackOptions, TopicRemap
 from mono_depth_ros.ros.player import BagPlayer, MessageTypeError, message_class, rosbags_to_rclpy
+from mono_depth_ros.ros.spinning import ExecutorThread
 
 pytestmark = pytest.mark.ros
 
@@ -43,31 +45,13 @@ def drive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture
-def context() -> Iterator[Context]:
-    ctx = Context()
-    rclpy.init(context=ctx)
-    try:
-        yield ctx
-    finally:
-        rclpy.shutdown(context=ctx)
-
-
 class Listener:
     """A node spun in a background thread that records what arrives (message, monotonic time) per topic."""
 
     def __init__(self, context: Context) -> None:
         self.node = rclpy.create_node("listener", context=context)
         self.received: dict[str, list[tuple[object, float]]] = {}
-        self._executor = SingleThreadedExecutor(context=context)
-        self._executor.add_node(self.node)
-        self._running = True
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
-
-    def _spin(self) -> None:
-        while self._running:
-            self._executor.spin_once(timeout_sec=0.01)
+        self._spinner = ExecutorThread(SingleThreadedExecutor(context=context), (self.node,), "listener-executor")
 
     def listen(self, topic: str, msgtype: type, qos: QoSProfile | None = None) -> None:
         qos = qos or QoSProfile(history=HistoryPolicy.KEEP_ALL, reliability=ReliabilityPolicy.RELIABLE)
@@ -75,9 +59,7 @@ class Listener:
         self.node.create_subscription(msgtype, topic, lambda m: got.append((m, time.monotonic())), qos)
 
     def close(self) -> None:
-        self._running = False
-        self._thread.join()
-        self._executor.shutdown()
+        self._spinner.stop(TIMEOUT_S)
         self.node.destroy_node()
 
 
@@ -91,12 +73,8 @@ def listener(context: Context) -> Iterator[Listener]:
 
 
 @pytest.fixture
-def player_node(context: Context) -> Iterator[Node]:
-    node = rclpy.create_node("bag_player", context=context)
-    try:
-        yield node
-    finally:
-        node.destroy_node()
+def player_node(ros_node: Callable[[str], Node]) -> Node:
+    return ros_node("bag_player")
 
 
 def wait_for(done: Callable[[], bool], what: str, timeout_s: float = TIMEOUT_S) -> None:

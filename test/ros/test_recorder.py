@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.context import Context
 from rclpy.exceptions import InvalidHandle
 from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
 from sensor_msgs.msg import Image
@@ -32,14 +31,9 @@ WAIT_S = 20.0
 
 
 @pytest.fixture
-def publisher() -> Iterator[rclpy.node.Node]:
+def publisher(ros_node: Callable[[str], rclpy.node.Node]) -> rclpy.node.Node:
     """A node on its own context that only publishes (nothing to spin)."""
-    context = Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node("recorder_test_publisher", context=context)
-    yield node
-    node.destroy_node()
-    rclpy.try_shutdown(context=context)
+    return ros_node("recorder_test_publisher")
 
 
 def header(stamp_ns: int) -> Header:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mono_depth_ros.core.evaluation._arrays import as_float64
+from mono_depth_ros.core.arrays import as_float64
 from mono_depth_ros.core.evaluation.errors import EvaluationError, ShapeError
 from mono_depth_ros.core.evaluation.metrics import DepthMetrics, compute_depth_metrics, mean_metrics
 from mono_depth_ros.core.evaluation.protocol import EvaluationOptions, Scaling, valid_mask
@@ -84,7 +84,7 @@ class DepthEvaluator:
         """
         index = self._added
         self._added += 1
-        gt_values, pred_values = as_float64(gt, "gt"), as_float64(pred, "pred")
+        gt_values, pred_values = as_float64(gt, "gt", EvaluationError), as_float64(pred, "pred", EvaluationError)
         check_shape(gt_values, f"gt of image {index}", ["H", "W"])
         if pred_values.shape != gt_values.shape:
             raise ShapeError(

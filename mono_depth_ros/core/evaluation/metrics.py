@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from mono_depth_ros.core.evaluation._arrays import as_float64
+from mono_depth_ros.core.arrays import as_float64
 from mono_depth_ros.core.evaluation.errors import EvaluationError, ShapeError
 
 __all__ = ["METRIC_NAMES", "DepthMetrics", "compute_depth_metrics", "format_metrics_table", "mean_metrics"]
@@ -65,7 +65,7 @@ def compute_depth_metrics(gt: object, pred: object) -> DepthMetrics:
         EvaluationError: no values, or a value that is not finite and positive (the message says how many and which
             array).
     """
-    gt_values, pred_values = as_float64(gt, "gt"), as_float64(pred, "pred")
+    gt_values, pred_values = as_float64(gt, "gt", EvaluationError), as_float64(pred, "pred", EvaluationError)
     if gt_values.shape != pred_values.shape:
         raise ShapeError(f"gt and pred must have the same shape, got gt {gt_values.shape} and pred {pred_values.shape}")
     gt_values, pred_values = gt_values.ravel(), pred_values.ravel()

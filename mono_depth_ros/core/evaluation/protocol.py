@@ -19,7 +19,7 @@ from enum import Enum
 import cv2
 import numpy as np
 
-from mono_depth_ros.core.evaluation._arrays import as_float64
+from mono_depth_ros.core.arrays import as_float64
 from mono_depth_ros.core.evaluation.crops import Crop, crop_mask
 from mono_depth_ros.core.evaluation.errors import EvaluationError
 from mono_depth_ros.core.numbers import is_positive_number
@@ -98,7 +98,7 @@ def valid_mask(gt: object, options: EvaluationOptions) -> np.ndarray:
     Raises:
         ShapeError: `gt` is not 2-D.
     """
-    depth = as_float64(gt, "gt")
+    depth = as_float64(gt, "gt", EvaluationError)
     sizes = check_shape(depth, "gt", ["H", "W"])
     with np.errstate(invalid="ignore"):
         inside = np.isfinite(depth) & (depth > options.min_depth) & (depth < options.max_depth)
@@ -115,7 +115,7 @@ def resize_prediction(pred: object, height: int, width: int) -> np.ndarray:
         ShapeError: `pred` is not 2-D.
         EvaluationError: a size that is not a positive integer.
     """
-    values = as_float64(pred, "pred")
+    values = as_float64(pred, "pred", EvaluationError)
     check_shape(values, "pred", ["h", "w"])
     for name, size in (("height", height), ("width", width)):
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:

@@ -1,7 +1,8 @@
 """Scale core: turn the networks' relative depth into metres.
 
 - alignment: per-image median scale, one global factor (streamed), the Wasserstein-optimal per-image scale.
-- window: the robust sliding window (median, MAD outlier rejection, uncertainty) every online estimator shares.
+- window: the robust sliding window (median, MAD outlier rejection, uncertainty) every online estimator shares, and
+  their base `WindowedScaleEstimator`.
 - odometry: pose-network motion against odometry motion (`OdometryScaleEstimator`, `OdometryTrack`).
 - stereo: StereoSGBM depth of a rectified pair against relative depth (`stereo_depth`, `StereoScaleEstimator`).
 - ground: RANSAC ground plane at a known camera height (`ground_scale`, `GroundScaleEstimator`).
@@ -28,7 +29,13 @@ from mono_depth_ros.core.scale.odometry import (
     rotation_angle,
 )
 from mono_depth_ros.core.scale.stereo import StereoScaleEstimator, stereo_baseline, stereo_depth
-from mono_depth_ros.core.scale.window import MAD_TO_SIGMA, RobustWindow, ScaleEstimate, robust_scale
+from mono_depth_ros.core.scale.window import (
+    MAD_TO_SIGMA,
+    RobustWindow,
+    ScaleEstimate,
+    WindowedScaleEstimator,
+    robust_scale,
+)
 
 __all__ = [
     "MAD_TO_SIGMA",
@@ -43,6 +50,7 @@ __all__ = [
     "ScaleEstimate",
     "ScaleInputError",
     "StereoScaleEstimator",
+    "WindowedScaleEstimator",
     "camera_motion",
     "fit_ground_plane",
     "global_scale",

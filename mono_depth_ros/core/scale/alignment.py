@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mono_depth_ros.core.scale._arrays import as_float64, as_mask, check_count, check_positive, positive_values
+from mono_depth_ros.core.arrays import as_float64, as_mask, positive_values
+from mono_depth_ros.core.numbers import check_count, check_positive
 from mono_depth_ros.core.scale.errors import ScaleError, ScaleInputError
 
 __all__ = [
@@ -70,7 +71,7 @@ class GlobalScaleAccumulator:
     """
 
     def __init__(self, capacity: int = 1_000_000, seed: int = 0) -> None:
-        self.capacity = check_count(capacity, "GlobalScaleAccumulator capacity")
+        self.capacity = check_count(capacity, "GlobalScaleAccumulator capacity", ScaleError)
         self._generator = np.random.default_rng(seed)
         self._ratios = np.empty(0, dtype=np.float64)
         self.count = 0
@@ -145,11 +146,12 @@ def wasserstein_optimal_scale(
         ScaleError: low or high not finite and positive, or low >= high.
         ScaleInputError: no valid value, or a mask with arrays of different shapes.
     """
-    low = check_positive(low, "wasserstein_optimal_scale low")
-    high = check_positive(high, "wasserstein_optimal_scale high")
+    low = check_positive(low, "wasserstein_optimal_scale low", ScaleError)
+    high = check_positive(high, "wasserstein_optimal_scale high", ScaleError)
     if low >= high:
         raise ScaleError(f"wasserstein_optimal_scale low ({low!r}) must be below high ({high!r})")
-    prediction_array, reference_array = as_float64(prediction, "prediction"), as_float64(reference, "reference")
+    prediction_array = as_float64(prediction, "prediction", ScaleInputError)
+    reference_array = as_float64(reference, "reference", ScaleInputError)
     if prediction_array.shape == reference_array.shape:
         reference_values, prediction_values = _valid_pairs(
             reference_array, prediction_array, mask, "wasserstein_optimal_scale"
@@ -180,14 +182,14 @@ def _valid_pairs(
     reference: object, prediction: object, mask: object, name: str, *, allow_empty: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """1-D reference and prediction values at the pixels valid in both."""
-    reference_array = as_float64(reference, f"{name} reference")
-    prediction_array = as_float64(prediction, f"{name} prediction")
+    reference_array = as_float64(reference, f"{name} reference", ScaleInputError)
+    prediction_array = as_float64(prediction, f"{name} prediction", ScaleInputError)
     if reference_array.shape != prediction_array.shape:
         raise ScaleInputError(
             f"{name} needs reference and prediction of one shape, got {reference_array.shape} and "
             f"{prediction_array.shape}"
         )
-    valid = as_mask(mask, reference_array.shape, f"{name} mask")
+    valid = as_mask(mask, reference_array.shape, f"{name} mask", ScaleInputError)
     valid &= positive_values(reference_array) & positive_values(prediction_array)
     if not allow_empty and not valid.any():
         raise ScaleInputError(
@@ -205,7 +207,7 @@ def _valid_values(values: np.ndarray, name: str) -> np.ndarray:
 
 
 def _finite_flat(value: object, name: str) -> np.ndarray:
-    values = as_float64(value, name).ravel()
+    values = as_float64(value, name, ScaleInputError).ravel()
     if values.size == 0:
         raise ScaleInputError(f"{name} must not be empty")
     if not np.isfinite(values).all():

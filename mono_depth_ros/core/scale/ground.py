@@ -14,11 +14,11 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from mono_depth_ros.core.arrays import as_float64
 from mono_depth_ros.core.geometry.camera import backproject
-from mono_depth_ros.core.numbers import is_finite_number
-from mono_depth_ros.core.scale._arrays import as_float64, check_count, check_positive
-from mono_depth_ros.core.scale.errors import ScaleInputError
-from mono_depth_ros.core.scale.window import RobustWindow, ScaleEstimate
+from mono_depth_ros.core.numbers import check_count, check_positive, is_finite_number
+from mono_depth_ros.core.scale.errors import ScaleError, ScaleInputError
+from mono_depth_ros.core.scale.window import ScaleEstimate, WindowedScaleEstimator
 
 __all__ = ["GroundPlane", "GroundScaleEstimator", "ScaleEstimate", "fit_ground_plane", "ground_scale"]
 
@@ -62,13 +62,13 @@ def fit_ground_plane(
     Raises:
         ScaleInputError: points that are not a finite (N, 3) array with N >= 3, or a setting out of range.
     """
-    values = as_float64(points, "ground points")
+    values = as_float64(points, "ground points", ScaleInputError)
     if values.ndim != 2 or values.shape[1] != 3 or values.shape[0] < 3:
         raise ScaleInputError(f"ground points must be an (N, 3) array with N >= 3, got shape {values.shape}")
     if not np.isfinite(values).all():
         raise ScaleInputError(f"ground points must be finite, got {int((~np.isfinite(values)).sum())} non-finite")
-    iterations = _checked(check_count, iterations, "ground iterations")
-    threshold = _checked(check_positive, threshold, "ground threshold")
+    iterations = check_count(iterations, "ground iterations", ScaleInputError)
+    threshold = check_positive(threshold, "ground threshold", ScaleInputError)
     generator = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     samples = np.stack([generator.choice(values.shape[0], 3, replace=False) for _ in range(iterations)])
     a, b, c = values[samples[:, 0]], values[samples[:, 1]], values[samples[:, 2]]
@@ -77,10 +77,10 @@ def fit_ground_plane(
     usable = lengths > 1e-12 * np.maximum(np.linalg.norm(b - a, axis=1) * np.linalg.norm(c - a, axis=1), 1e-300)
     normals = normals / np.where(usable, lengths, 1.0)[:, None]
     if axis is not None:
-        direction = as_float64(axis, "ground axis")
+        direction = as_float64(axis, "ground axis", ScaleInputError)
         if direction.shape != (3,) or not np.linalg.norm(direction) > 0:
             raise ScaleInputError(f"ground axis must be a non-zero (3,) vector, got {direction}")
-        max_angle = _checked(check_positive, max_angle, "ground max_angle")
+        max_angle = check_positive(max_angle, "ground max_angle", ScaleInputError)
         usable &= np.abs(normals @ (direction / np.linalg.norm(direction))) >= math.cos(max_angle)
     if not usable.any():
         return None
@@ -133,17 +133,17 @@ def ground_scale(
         ScaleInputError: depth that is not (H, W), K that is not (3, 3), a camera height, fraction or setting out
             of range.
     """
-    depth = as_float64(relative_depth, "relative_depth")
+    depth = as_float64(relative_depth, "relative_depth", ScaleInputError)
     if depth.ndim != 2:
         raise ScaleInputError(f"relative_depth must be (H, W), got shape {depth.shape}")
-    matrix = as_float64(camera_matrix, "camera_matrix")
+    matrix = as_float64(camera_matrix, "camera_matrix", ScaleInputError)
     if matrix.shape != (3, 3) or not np.isfinite(matrix).all():
         raise ScaleInputError(f"camera_matrix must be a finite (3, 3) array, got shape {matrix.shape}")
-    camera_height = _checked(check_positive, camera_height, "camera_height")
+    camera_height = check_positive(camera_height, "camera_height", ScaleInputError)
     if not (is_finite_number(lower_fraction) and 0 < lower_fraction <= 1):
         raise ScaleInputError(f"lower_fraction must be in (0, 1], got {lower_fraction!r}")
-    fraction = _checked(check_positive, min_inlier_fraction, "min_inlier_fraction")
-    max_points = _checked(check_count, max_points, "max_points", 3)
+    fraction = check_positive(min_inlier_fraction, "min_inlier_fraction", ScaleInputError)
+    max_points = check_count(max_points, "max_points", ScaleInputError, minimum=3)
     generator = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     height = depth.shape[0]
     first_row = min(height - 1, math.floor(height * (1 - lower_fraction)))
@@ -164,7 +164,7 @@ def ground_scale(
     return camera_height / plane.offset
 
 
-class GroundScaleEstimator:
+class GroundScaleEstimator(WindowedScaleEstimator):
     """Scale = camera_height / predicted height per image, over a robust sliding window of images.
 
     Args:
@@ -188,9 +188,8 @@ class GroundScaleEstimator:
         seed: int = 0,
         **options: object,
     ) -> None:
-        self.camera_height = check_positive(camera_height, "camera_height")
-        size = check_count(window, "window")
-        self.window = RobustWindow(size, min(check_count(min_samples, "min_samples"), size), tolerance, rejection)
+        self.camera_height = check_positive(camera_height, "camera_height", ScaleError)
+        super().__init__(window, min_samples, tolerance, rejection)
         self._generator = np.random.default_rng(seed)
         self._options = options
 
@@ -206,24 +205,9 @@ class GroundScaleEstimator:
         self.window.add(scale)
         return True
 
-    def estimate(self) -> ScaleEstimate | None:
-        """The current estimate, or None before the first used image."""
-        return self.window.estimate()
-
-    def clear(self) -> None:
-        self.window.clear()
-
 
 def _least_squares_plane(points: np.ndarray) -> tuple[np.ndarray, float]:
     """Orthogonal least-squares plane: the normal is the direction of least spread about the centroid."""
     centroid = points.mean(axis=0)
     normal = np.linalg.svd(points - centroid, full_matrices=False)[2][-1]
     return normal, float(normal @ centroid)
-
-
-def _checked(check: object, value: object, name: str, *args: object) -> object:
-    """Run a setting check, raising ScaleInputError (the settings here come with the input)."""
-    try:
-        return check(value, name, *args)
-    except ValueError as error:
-        raise ScaleInputError(str(error)) from None

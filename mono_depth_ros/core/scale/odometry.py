@@ -20,10 +20,10 @@ from enum import Enum
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from mono_depth_ros.core.numbers import is_finite_number
-from mono_depth_ros.core.scale._arrays import as_float64, check_count, check_positive
-from mono_depth_ros.core.scale.errors import ScaleInputError
-from mono_depth_ros.core.scale.window import RobustWindow, ScaleEstimate
+from mono_depth_ros.core.arrays import as_float64
+from mono_depth_ros.core.numbers import check_positive, is_finite_number
+from mono_depth_ros.core.scale.errors import ScaleError, ScaleInputError
+from mono_depth_ros.core.scale.window import ScaleEstimate, WindowedScaleEstimator
 from mono_depth_ros.core.shapes import ShapeError, check_shape
 
 __all__ = [
@@ -67,8 +67,8 @@ def interpolate_pose(stamps: object, poses: object, at: float) -> np.ndarray:
     Raises:
         ScaleInputError: shapes that do not match, stamps not strictly increasing, or `at` outside their range.
     """
-    times = as_float64(stamps, "interpolate_pose stamps")
-    transforms = as_float64(poses, "interpolate_pose poses")
+    times = as_float64(stamps, "interpolate_pose stamps", ScaleInputError)
+    transforms = as_float64(poses, "interpolate_pose poses", ScaleInputError)
     try:
         bound = check_shape(times, "interpolate_pose stamps", ["N"])
         check_shape(transforms, "interpolate_pose poses", ["N", 4, 4], bound)
@@ -107,7 +107,7 @@ def camera_motion(odom_from_base_a: object, odom_from_base_b: object, base_from_
         ("odom_from_base_b", odom_from_base_b),
         ("base_from_camera", base_from_camera),
     ):
-        matrix = as_float64(value, name)
+        matrix = as_float64(value, name, ScaleInputError)
         if matrix.shape != (4, 4):
             raise ScaleInputError(f"camera_motion {name} must be a (4, 4) transform, got shape {matrix.shape}")
         matrices.append(matrix)
@@ -117,11 +117,11 @@ def camera_motion(odom_from_base_a: object, odom_from_base_b: object, base_from_
 
 def rotation_angle(transform: object) -> float:
     """The rotation angle (radians, in [0, pi]) of a (4, 4) transform or (3, 3) rotation matrix."""
-    matrix = as_float64(transform, "transform")[:3, :3]
+    matrix = as_float64(transform, "transform", ScaleInputError)[:3, :3]
     return float(np.arccos(np.clip((np.trace(matrix) - 1) / 2, -1.0, 1.0)))
 
 
-class OdometryScaleEstimator:
+class OdometryScaleEstimator(WindowedScaleEstimator):
     """Scale = |odometry translation| / |network translation| over a robust sliding window of motion pairs.
 
     Args:
@@ -145,13 +145,10 @@ class OdometryScaleEstimator:
         tolerance: float = 0.01,
         rejection: float = 3.0,
     ) -> None:
-        self.min_translation = check_positive(min_translation, "min_translation")
-        self.max_rotation_rate = check_positive(max_rotation_rate, "max_rotation_rate")
-        self.max_speed = check_positive(max_speed, "max_speed")
-        size = check_count(window, "window")
-        # More samples than the window holds could never be reached.
-        needed = min(check_count(min_samples, "min_samples"), size)
-        self.window = RobustWindow(size, needed, tolerance, rejection)
+        self.min_translation = check_positive(min_translation, "min_translation", ScaleError)
+        self.max_rotation_rate = check_positive(max_rotation_rate, "max_rotation_rate", ScaleError)
+        self.max_speed = check_positive(max_speed, "max_speed", ScaleError)
+        super().__init__(window, min_samples, tolerance, rejection)
         self._last_stamp: float | None = None
 
     def add(
@@ -204,13 +201,9 @@ class OdometryScaleEstimator:
         self.window.add(ratio)
         return SampleVerdict.USED
 
-    def estimate(self) -> ScaleEstimate | None:
-        """The current estimate, or None before the first used sample."""
-        return self.window.estimate()
-
     def clear(self) -> None:
         """Forget every sample and the previous stamp."""
-        self.window.clear()
+        super().clear()
         self._last_stamp = None
 
 
@@ -233,10 +226,10 @@ class OdometryTrack:
         reset_radius: float = 1e-3,
         horizon_s: float = 30.0,
     ) -> None:
-        self.max_speed = check_positive(max_speed, "max_speed")
-        self.max_rotation_rate = check_positive(max_rotation_rate, "max_rotation_rate")
-        self.reset_radius = check_positive(reset_radius, "reset_radius")
-        self.horizon_s = check_positive(horizon_s, "horizon_s")
+        self.max_speed = check_positive(max_speed, "max_speed", ScaleError)
+        self.max_rotation_rate = check_positive(max_rotation_rate, "max_rotation_rate", ScaleError)
+        self.reset_radius = check_positive(reset_radius, "reset_radius", ScaleError)
+        self.horizon_s = check_positive(horizon_s, "horizon_s", ScaleError)
         self._stamps: deque[float] = deque()
         self._poses: deque[np.ndarray] = deque()
 
@@ -249,7 +242,7 @@ class OdometryTrack:
         Raises:
             ScaleInputError: a pose that is not (4, 4).
         """
-        pose = as_float64(odom_from_base, "odom_from_base")
+        pose = as_float64(odom_from_base, "odom_from_base", ScaleInputError)
         if pose.shape != (4, 4):
             raise ScaleInputError(f"odom_from_base must be a (4, 4) transform, got shape {pose.shape}")
         if not is_finite_number(stamp_s) or not np.isfinite(pose).all():
@@ -310,7 +303,7 @@ class OdometryTrack:
 
 
 def _vector3(value: object, name: str) -> np.ndarray:
-    vector = as_float64(value, name)
+    vector = as_float64(value, name, ScaleInputError)
     if vector.shape != (3,):
         raise ScaleInputError(f"{name} must have shape (3,), got {vector.shape}")
     return vector

@@ -13,10 +13,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mono_depth_ros.core.scale._arrays import as_float64, check_count, check_positive
+from mono_depth_ros.core.arrays import as_float64
+from mono_depth_ros.core.numbers import check_count, check_positive
 from mono_depth_ros.core.scale.alignment import global_scale
-from mono_depth_ros.core.scale.errors import ScaleInputError
-from mono_depth_ros.core.scale.window import RobustWindow, ScaleEstimate
+from mono_depth_ros.core.scale.errors import ScaleError, ScaleInputError
+from mono_depth_ros.core.scale.window import ScaleEstimate, WindowedScaleEstimator
 
 __all__ = ["ScaleEstimate", "StereoScaleEstimator", "stereo_baseline", "stereo_depth"]
 
@@ -33,7 +34,7 @@ def stereo_baseline(right_projection: object) -> float:
         ScaleInputError: P that is not (3, 4), or a baseline that is not finite and positive (a left P, or a
             missing calibration).
     """
-    projection = as_float64(right_projection, "right projection")
+    projection = as_float64(right_projection, "right projection", ScaleInputError)
     if projection.shape != (3, 4):
         raise ScaleInputError(f"the right camera's projection P must be (3, 4), got shape {projection.shape}")
     fx, tx = float(projection[0, 0]), float(projection[0, 3])
@@ -81,8 +82,8 @@ def stereo_depth(
     left, right = _grey(left_rgb, "left_rgb"), _grey(right_rgb, "right_rgb")
     if left.shape != right.shape:
         raise ScaleInputError(f"stereo images must have one size, got left {left.shape} and right {right.shape}")
-    fx = _positive(fx, "stereo fx")
-    baseline = _positive(baseline, "stereo baseline")
+    fx = check_positive(fx, "stereo fx", ScaleInputError)
+    baseline = check_positive(baseline, "stereo baseline", ScaleInputError)
     height, width = left.shape
     if num_disparities is None:
         num_disparities = max(16, int(np.ceil(width / 10 / 16)) * 16)
@@ -101,8 +102,8 @@ def stereo_depth(
         raise ScaleInputError(f"stereo block_size must be a positive odd integer, got {block_size!r}")
     if num_disparities >= width:
         raise ScaleInputError(f"stereo num_disparities ({num_disparities}) must be below the image width ({width})")
-    min_disparity = _positive(min_disparity, "stereo min_disparity")
-    tolerance = _positive(left_right_tolerance, "stereo left_right_tolerance")
+    min_disparity = check_positive(min_disparity, "stereo min_disparity", ScaleInputError)
+    tolerance = check_positive(left_right_tolerance, "stereo left_right_tolerance", ScaleInputError)
     matcher = cv2.StereoSGBM_create(
         minDisparity=0,
         numDisparities=int(num_disparities),
@@ -131,7 +132,7 @@ def stereo_depth(
     return depth
 
 
-class StereoScaleEstimator:
+class StereoScaleEstimator(WindowedScaleEstimator):
     """Scale = median(stereo depth / relative depth) per pair, over a robust sliding window of pairs.
 
     Args:
@@ -151,9 +152,8 @@ class StereoScaleEstimator:
         tolerance: float = 0.01,
         rejection: float = 3.0,
     ) -> None:
-        size = check_count(window, "window")
-        self.min_pixels = check_count(min_pixels, "min_pixels")
-        self.window = RobustWindow(size, min(check_count(min_samples, "min_samples"), size), tolerance, rejection)
+        super().__init__(window, min_samples, tolerance, rejection)
+        self.min_pixels = check_count(min_pixels, "min_pixels", ScaleError)
 
     def add(self, stereo_depth: object, relative_depth: object) -> int:
         """One pair: metric stereo depth (H, W) (NaN where not confident) and the network's relative depth (H, W).
@@ -164,8 +164,8 @@ class StereoScaleEstimator:
         Raises:
             ScaleInputError: depths that are not 2-D arrays of one shape.
         """
-        metric = as_float64(stereo_depth, "stereo_depth")
-        relative = as_float64(relative_depth, "relative_depth")
+        metric = as_float64(stereo_depth, "stereo_depth", ScaleInputError)
+        relative = as_float64(relative_depth, "relative_depth", ScaleInputError)
         if metric.ndim != 2 or metric.shape != relative.shape:
             raise ScaleInputError(
                 f"stereo_depth and relative_depth must be (H, W) of one shape, got {metric.shape} and {relative.shape}"
@@ -177,13 +177,6 @@ class StereoScaleEstimator:
             return 0
         self.window.add(global_scale(metric, relative, valid))
         return pixels
-
-    def estimate(self) -> ScaleEstimate | None:
-        """The current estimate, or None before the first used pair."""
-        return self.window.estimate()
-
-    def clear(self) -> None:
-        self.window.clear()
 
 
 def _grey(image: object, name: str) -> np.ndarray:
@@ -201,10 +194,3 @@ def _texture(grey: np.ndarray, block_size: int) -> np.ndarray:
     """Mean |d grey / du| over the matching block: (H, W) float32."""
     gradient = np.abs(cv2.Sobel(grey.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3)) / 4.0
     return cv2.blur(gradient, (block_size, block_size))
-
-
-def _positive(value: object, name: str) -> float:
-    try:
-        return check_positive(value, name)
-    except ValueError as error:
-        raise ScaleInputError(str(error)) from None

@@ -17,11 +17,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mono_depth_ros.core.numbers import is_positive_number
-from mono_depth_ros.core.scale._arrays import check_count, check_positive
+from mono_depth_ros.core.numbers import check_count, check_positive, is_positive_number
 from mono_depth_ros.core.scale.errors import ScaleError, ScaleInputError
 
-__all__ = ["MAD_TO_SIGMA", "RobustWindow", "ScaleEstimate", "robust_scale"]
+__all__ = ["MAD_TO_SIGMA", "RobustWindow", "ScaleEstimate", "WindowedScaleEstimator", "robust_scale"]
 
 MAD_TO_SIGMA = 1.4826
 """1 / Phi^-1(3/4): the MAD of Gaussian samples times this is their standard deviation."""
@@ -46,7 +45,7 @@ def robust_scale(samples: object, rejection: float = 3.0) -> tuple[float, float,
         ScaleInputError: no sample, or a sample that is not finite and positive.
         ScaleError: a rejection threshold that is not finite and positive.
     """
-    rejection = check_positive(rejection, "robust_scale rejection")
+    rejection = check_positive(rejection, "robust_scale rejection", ScaleError)
     values = np.asarray(samples, dtype=np.float64).ravel()
     if values.size == 0:
         raise ScaleInputError("robust_scale needs at least one sample, got none")
@@ -70,12 +69,12 @@ class RobustWindow:
     """
 
     def __init__(self, size: int = 100, min_samples: int = 10, tolerance: float = 0.01, rejection: float = 3.0) -> None:
-        self.size = check_count(size, "window size")
-        self.min_samples = check_count(min_samples, "window min_samples")
+        self.size = check_count(size, "window size", ScaleError)
+        self.min_samples = check_count(min_samples, "window min_samples", ScaleError)
         if self.min_samples > self.size:
             raise ScaleError(f"window min_samples ({self.min_samples}) must not exceed its size ({self.size})")
-        self.tolerance = check_positive(tolerance, "window tolerance")
-        self.rejection = check_positive(rejection, "window rejection")
+        self.tolerance = check_positive(tolerance, "window tolerance", ScaleError)
+        self.rejection = check_positive(rejection, "window rejection", ScaleError)
         self._samples: deque[float] = deque(maxlen=self.size)
 
     def __len__(self) -> int:
@@ -102,3 +101,27 @@ class RobustWindow:
         scale, uncertainty, inliers = robust_scale(np.fromiter(self._samples, dtype=np.float64), self.rejection)
         converged = inliers >= self.min_samples and uncertainty <= self.tolerance
         return ScaleEstimate(scale, uncertainty, inliers, converged)
+
+
+class WindowedScaleEstimator:
+    """Base of the online estimators (odometry, stereo, ground): each turns one observation into one scale sample
+    added to `window`, a `RobustWindow` of the newest `window` samples whose estimate is theirs.
+
+    `min_samples` is capped at `window` (more samples than the window holds could never be reached).
+
+    Raises:
+        ScaleError: window or min_samples not an integer >= 1, tolerance or rejection not finite and positive.
+    """
+
+    def __init__(self, window: int, min_samples: int, tolerance: float, rejection: float) -> None:
+        size = check_count(window, "window", ScaleError)
+        needed = min(check_count(min_samples, "min_samples", ScaleError), size)
+        self.window = RobustWindow(size, needed, tolerance, rejection)
+
+    def estimate(self) -> ScaleEstimate | None:
+        """The current estimate, or None before the first used sample."""
+        return self.window.estimate()
+
+    def clear(self) -> None:
+        """Forget every sample."""
+        self.window.clear()

@@ -41,6 +41,7 @@ from mono_depth_ros.core.wire.pointcloud import (
     unpack_cloud_message,
     unpack_points,
 )
+from mono_depth_ros.core.wire.stamps import stamp_ns
 
 __all__ = [
     "DISTORTION_COEFFICIENTS",
@@ -76,6 +77,7 @@ __all__ = [
     "get_encoding",
     "image_to_rgb8",
     "pack_points",
+    "stamp_ns",
     "unpack_cloud_message",
     "unpack_points",
 ]

@@ -13,6 +13,7 @@ import numpy as np
 
 from mono_depth_ros.core.wire.errors import UnsupportedEncodingError, WireFormatError
 from mono_depth_ros.core.wire.image import decode_compressed_message, decode_image_message, image_to_rgb8
+from mono_depth_ros.core.wire.stamps import stamp_ns
 from mono_depth_ros.data.bag.errors import BagError
 from mono_depth_ros.data.bag.reading import iter_messages
 
@@ -25,11 +26,6 @@ class ImageFrame(NamedTuple):
     frame_id: str
     pixels: np.ndarray
     """(H, W, 3) uint8 RGB for colour frames; (H, W) float32 metres for depth frames."""
-
-
-def header_stamp_ns(message: object) -> int:
-    stamp = message.header.stamp
-    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
 
 
 def message_to_rgb(message: object) -> np.ndarray:
@@ -89,7 +85,7 @@ def _frame(item: object, path: Path | str, kind: str) -> ImageFrame:
     message = item.message
     try:
         pixels = message_to_rgb(message) if kind == "rgb" else message_to_depth(message)
-        return ImageFrame(header_stamp_ns(message), message.header.frame_id, pixels)
+        return ImageFrame(stamp_ns(message.header), message.header.frame_id, pixels)
     except WireFormatError as error:
         raise BagError(f"bag {path}, topic {item.topic} at {item.stamp_ns} ns: {error}") from None
     except AttributeError:

@@ -12,8 +12,7 @@ from rosbags.typesys.store import Typestore
 
 from mono_depth_ros.core.geometry import transform_to_translation_quaternion
 from mono_depth_ros.core.wire import CameraModel, depth_to_32fc1, encode_compressed, encode_image
-
-NS_PER_S = 1_000_000_000
+from mono_depth_ros.core.wire.stamps import NS_PER_S
 
 
 def _uint8_buffer(nbytes: int) -> np.ndarray:
