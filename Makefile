@@ -44,7 +44,7 @@ demo: $(STAMP)
 	echo; \
 	echo "Recorded a $(DEMO_FRAMES)-frame (10 Hz) synthetic stereo drive to $$out/drive (rosbag2, mcap)."; \
 	echo "Replay it on a ROS 2 machine with: ros2 bag play $$out/drive"; \
-	echo "More: $(BIN)/mono-depth-ros simulate --help (the depth and calibration nodes land with the next releases)."
+	echo "Live graph on it: $(BIN)/mono-depth-ros launch checkpoint:=MODEL.pt calibration:=stereo --play $$out/drive"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
