@@ -82,7 +82,7 @@ class TrainingConfig:
     """Colour jitter (Monodepth2): factors in [1 - x, 1 + x], hue shift in [-hue, hue] of a turn."""
 
     # Optimisation ---------------------------------------------------------------------------------------------
-    learning_rate: float = 2e-4
+    learning_rate: float = 4e-4
     lr_step_size: int = 1500
     """The learning rate is multiplied by lr_gamma every lr_step_size steps (Adam + step schedule)."""
     lr_gamma: float = 0.1
