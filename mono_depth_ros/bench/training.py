@@ -25,6 +25,7 @@ from mono_depth_ros.core.training.optimisation import (
     TrainingStep,
     build_optimiser,
     build_scheduler,
+    flush_denormals_on_cpu,
     trainable_parameters,
     use_channels_last,
 )
@@ -169,6 +170,7 @@ def run_training(
     networks.train()
     optimiser = build_optimiser(trainable_parameters(networks, config), config)
     precision = Precision.choose(amp, resolved)
+    flush_denormals_on_cpu(resolved)
     step = TrainingStep(
         Objective(config, networks.depth, networks.pose), optimiser, build_scheduler(optimiser, config), precision
     )

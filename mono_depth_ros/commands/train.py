@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from mono_depth_ros.commands.options import non_negative_int, positive_int
+from mono_depth_ros.commands.options import non_negative_int, positive_float, positive_int
 
 MODES = ("mono", "stereo", "mono_stereo", "siamese_stereo")
 
@@ -42,6 +42,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--height", type=positive_int, default=None, help="training height (default 96)")
     parser.add_argument("--stereo", action="store_true", help="render the right camera too (baseline 0.54 m)")
     parser.add_argument("--max-steps", type=positive_int, default=None, help="train up to this step (default 2000)")
+    parser.add_argument(
+        "--time-limit", type=positive_float, default=None, metavar="MINUTES",
+        help="also end (validate, save) after this many minutes of training in this invocation",
+    )  # fmt: skip
     parser.add_argument("--batch-size", type=positive_int, default=None, help="samples per step and process")
     parser.add_argument("--seed", type=non_negative_int, default=None, help="run seed (default 0)")
     parser.add_argument("--device", default=None, help="auto, cpu, cuda or cuda:N (default auto)")
@@ -73,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         width=args.width,
         height=args.height,
         max_steps=args.max_steps,
+        time_limit_minutes=args.time_limit,
         batch_size=args.batch_size,
         seed=args.seed,
         device=args.device,
@@ -151,4 +156,15 @@ def run(args: argparse.Namespace) -> int:
                 f"x{metrics.metric_factor:.4g})"
             )
         print(f"checkpoint: {result.checkpoint} (step {result.step}, epoch {result.epoch})")
+        print(f"learning curves: {_plot_curves(args.out)}")
     return 0
+
+
+def _plot_curves(folder: Path) -> str:
+    """Plot the run's logs into folder/learning_curves.png; what became of it, for the summary line."""
+    from mono_depth_ros.plots import CURVES_FILE, PlotError, plot_learning_curves, read_learning_curves
+
+    try:
+        return str(plot_learning_curves(read_learning_curves(folder), folder / CURVES_FILE))
+    except PlotError as error:
+        return f"not plotted ({error})"

@@ -39,9 +39,11 @@ def test_train_writes_checkpoints_and_csv_then_resumes(
     assert "validation Abs Rel at step 2:" in printed
     assert "median-scaled" in printed
     assert f"checkpoint: {out / 'checkpoint-00000002.pt'} (step 2" in printed
+    assert f"learning curves: {out / 'learning_curves.png'}" in printed
+    assert (out / "learning_curves.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     with (out / "losses.csv").open(encoding="utf-8", newline="") as stream:
         rows = list(csv.DictReader(stream))
-    assert list(rows[0])[:5] == ["step", "epoch", "learning_rate", "steps_per_second", "total"]
+    assert list(rows[0])[:6] == ["step", "epoch", "elapsed_s", "learning_rate", "steps_per_second", "total"]
     assert {"photometric", "smoothness", "automask_kept"} <= set(rows[0])
     assert [row["step"] for row in rows] == ["1", "2"]
     with (out / "validation.csv").open(encoding="utf-8", newline="") as stream:
@@ -60,8 +62,8 @@ def test_train_writes_checkpoints_and_csv_then_resumes(
 
 def test_stereo_training_is_metric(tmp_path: Path, tiny_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "stereo"
-    options = ["--stereo", "--mode", "stereo", "--config", str(tiny_config), "--out", str(out), "--max-steps", "1"]
-    code = main(["train", *TINY, *options])
+    options = ["--stereo", "--mode", "stereo", "--config", str(tiny_config), "--out", str(out), "--max-steps", "9"]
+    code = main(["train", *TINY, *options, "--time-limit", "1e-9"])  # ends after its first step
     assert code == 0
     assert "metric (stereo scale x1)" in capsys.readouterr().out
     checkpoint = load_checkpoint(out / "checkpoint-00000001.pt")

@@ -88,6 +88,9 @@ class TrainingConfig:
     lr_gamma: float = 0.1
     weight_decay: float = 0.0
     max_steps: int = 2000
+    time_limit_minutes: float | None = None
+    """Also end (validate, save) once this much wall-clock time has passed since this invocation started; null:
+    no limit. A rerun resumes and gets the same allowance again."""
     automask: bool = True
     mask_out_of_view: bool = True
     """A warped source competes at a pixel only where the pixel lands inside that source image: border-replicated
@@ -185,6 +188,10 @@ class TrainingConfig:
                 raise TrainingConfigError(f"{name} must be a non-negative number, got {getattr(self, name)!r}")
         if not 0 < self.source_fraction < 1:
             raise TrainingConfigError(f"source_fraction must be in (0, 1), got {self.source_fraction!r}")
+        if self.time_limit_minutes is not None and not is_positive_number(self.time_limit_minutes):
+            raise TrainingConfigError(
+                f"time_limit_minutes must be a positive number of minutes or null, got {self.time_limit_minutes!r}"
+            )
         if self.stereo_baseline is not None and not is_positive_number(self.stereo_baseline):
             raise TrainingConfigError(
                 f"stereo_baseline must be a positive number of metres or null, got {self.stereo_baseline!r}"

@@ -23,9 +23,10 @@ __all__ = ["LOSSES_FILE", "STEP_COLUMNS", "VALIDATION_COLUMNS", "VALIDATION_FILE
 
 LOSSES_FILE = "losses.csv"
 VALIDATION_FILE = "validation.csv"
-STEP_COLUMNS = ("step", "epoch", "learning_rate", "steps_per_second")
+STEP_COLUMNS = ("step", "epoch", "elapsed_s", "learning_rate", "steps_per_second")
 VALIDATION_COLUMNS = (
     "step",
+    "elapsed_s",
     "abs_rel_median",
     "abs_rel_metric",
     "sq_rel_median",
@@ -116,9 +117,23 @@ class TrainingLog:
             self._board = SummaryWriter(str(folder / "tensorboard"), purge_step=resume_step)
 
     def log_step(
-        self, step: int, epoch: int, learning_rate: float, steps_per_second: float, terms: Mapping[str, float]
+        self,
+        step: int,
+        epoch: int,
+        learning_rate: float,
+        steps_per_second: float,
+        terms: Mapping[str, float],
+        *,
+        elapsed_s: float | None = None,
     ) -> None:
-        row = {"step": step, "epoch": epoch, "learning_rate": learning_rate, "steps_per_second": steps_per_second}
+        """One row of losses.csv; `elapsed_s` is the run's wall-clock time (over all invocations)."""
+        row = {
+            "step": step,
+            "epoch": epoch,
+            "elapsed_s": _seconds(elapsed_s),
+            "learning_rate": learning_rate,
+            "steps_per_second": steps_per_second,
+        }
         self.losses.write({**row, **terms})
         if self._board is not None:
             for name, value in terms.items():
@@ -126,10 +141,11 @@ class TrainingLog:
             self._board.add_scalar("train/learning_rate", learning_rate, step)
             self._board.add_scalar("train/steps_per_second", steps_per_second, step)
 
-    def log_validation(self, result: ValidationResult) -> None:
+    def log_validation(self, result: ValidationResult, *, elapsed_s: float | None = None) -> None:
         self.validation.write(
             {
                 "step": result.step,
+                "elapsed_s": _seconds(elapsed_s),
                 "abs_rel_median": result.median.abs_rel,
                 "abs_rel_metric": result.metric.abs_rel,
                 "sq_rel_median": result.median.sq_rel,
@@ -155,3 +171,7 @@ class TrainingLog:
         if self._board is not None:
             self._board.close()
             self._board = None
+
+
+def _seconds(value: float | None) -> str | float:
+    return "" if value is None else round(value, 2)

@@ -24,6 +24,7 @@ __all__ = [
     "TrainingStep",
     "build_optimiser",
     "build_scheduler",
+    "flush_denormals_on_cpu",
     "trainable_parameters",
     "use_channels_last",
 ]
@@ -53,6 +54,14 @@ class Precision:
             return
         with torch.autocast(device_type=self.device.type, dtype=self.dtype):
             yield
+
+
+def flush_denormals_on_cpu(device: torch.device) -> None:
+    """On the CPU, treat denormal floats (below 1.2e-38) as zero: x86 computes them on a slow path, and gradients of
+    a converging network are full of them (a 640x192 step measured ~5 % faster). A process-wide setting; CUDA
+    kernels flush denormals already."""
+    if device.type == "cpu":
+        torch.set_flush_denormal(True)
 
 
 def use_channels_last(config: TrainingConfig, device: torch.device) -> bool:

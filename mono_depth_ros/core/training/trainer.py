@@ -62,6 +62,7 @@ from mono_depth_ros.core.training.optimisation import (
     TrainingStep,
     build_optimiser,
     build_scheduler,
+    flush_denormals_on_cpu,
     trainable_parameters,
     use_channels_last,
 )
@@ -100,7 +101,7 @@ class TrainingResult:
     checkpoint: Path | None
     """The last checkpoint written (None on ranks other than 0)."""
     stopped: bool
-    """Ended by `request_stop` before max_steps."""
+    """Ended by `request_stop` before max_steps (a time limit is a normal end: validated, saved)."""
     resumed_from: Path | None
     validation: ValidationResult | None
     """The last validation (rank 0, when there is a validation set)."""
@@ -240,6 +241,8 @@ class Trainer:
         self._target_count = config.batch_size - self._source_count
         self._epoch_cache: dict[tuple[str, int], list[int]] = {}
         self._channels_last = False
+        self._started = time.perf_counter()
+        self._earlier_s = 0.0  # wall-clock time of the invocations this one resumes
 
     # Public ---------------------------------------------------------------------------------------------------
 
@@ -250,6 +253,15 @@ class Trainer:
     @property
     def stop_requested(self) -> bool:
         return self._stop.is_set()
+
+    @property
+    def elapsed_s(self) -> float:
+        """Wall-clock seconds of this run, the resumed invocations' included."""
+        return self._earlier_s + time.perf_counter() - self._started
+
+    def _time_is_up(self) -> bool:
+        limit = self.config.time_limit_minutes
+        return limit is not None and time.perf_counter() - self._started >= 60.0 * limit
 
     def run(self) -> TrainingResult:
         """Train to `max_steps` (or until stopped), resuming from the newest checkpoint in `output_dir`."""
@@ -332,6 +344,7 @@ class Trainer:
 
     def _run(self, context: DistributedContext, device: torch.device) -> TrainingResult:
         config = self.config
+        self._started = time.perf_counter()  # the time limit counts from here (rendering data came before)
         networks, resumed = self._build_networks()
         self._channels_last = use_channels_last(config, device)
         memory_format = torch.channels_last if self._channels_last else torch.contiguous_format
@@ -344,6 +357,7 @@ class Trainer:
         depth = wrap_ddp(networks.depth, context, device)
         pose = wrap_ddp(networks.pose, context, device) if networks.pose is not None else None
         precision = Precision.choose(config.amp, device)
+        flush_denormals_on_cpu(device)
         optimiser = build_optimiser(parameters, config)
         scheduler = build_scheduler(optimiser, config)
         step_fn = TrainingStep(Objective(config, depth, pose), optimiser, scheduler, precision)
@@ -360,7 +374,7 @@ class Trainer:
             step=self.step,
             epoch=self.epoch,
             checkpoint=self.last_checkpoint,
-            stopped=self.step < config.max_steps,
+            stopped=self.stop_requested and self.step < config.max_steps,
             resumed_from=None if resumed is None else resumed.path,
             validation=self.last_validation,
             metric_scale=self.metric_scale,
@@ -380,6 +394,7 @@ class Trainer:
         self.step, self.epoch = checkpoint.step, checkpoint.epoch
         self.metric_scale = checkpoint.metric_scale
         self._scale_cnn_done = bool(state.get("scale_cnn_done", False))
+        self._earlier_s = float(state.get("elapsed_s", 0.0))
 
     def _loop(
         self,
@@ -399,6 +414,7 @@ class Trainer:
         rate = 0.0
         last_time = time.perf_counter()
         saved_step = self.step if not fresh else -1
+        out_of_time = False
         while self.step < config.max_steps:
             if any_rank(context, self._stop.is_set(), device):
                 break
@@ -415,7 +431,7 @@ class Trainer:
             last_time = now
             rate = 1.0 / elapsed if rate == 0.0 else (1 - _RATE_SMOOTHING) * rate + _RATE_SMOOTHING / elapsed
             if log is not None and self.step % config.log_every == 0:
-                log.log_step(self.step, self.epoch, learning_rate, rate, values)
+                log.log_step(self.step, self.epoch, learning_rate, rate, values, elapsed_s=self.elapsed_s)
             if context.is_main and self.step % config.validate_every == 0 and self.step < config.max_steps:
                 self._validate(networks, device, log)
                 last_time = time.perf_counter()  # validation time is not a step's
@@ -426,7 +442,11 @@ class Trainer:
             if context.is_main and self.progress is not None:
                 remaining = (config.max_steps - self.step) / rate if rate > 0 else math.inf
                 self.progress(Progress(self.step, config.max_steps, self.epoch, values, rate, remaining, learning_rate))
-        if self.step >= config.max_steps:
+            # At least one step per invocation, so that a rerun with a time limit always makes progress.
+            out_of_time = any_rank(context, self._time_is_up(), device)
+            if out_of_time:
+                break
+        if self.step >= config.max_steps or out_of_time:
             self._finish(context, device, networks, step_fn, log)
         elif saved_step != self.step:
             self._save(context, networks, step_fn)  # stopped early: keep what was learnt
@@ -441,10 +461,14 @@ class Trainer:
     ) -> None:
         """After the last step: fit the scale CNN (adaptive scaling), score, and save the final checkpoint."""
         if context.is_main:
-            if self.config.adaptive_scale and not self._scale_cnn_done:
+            fitted = self.config.adaptive_scale and not self._scale_cnn_done
+            if fitted:
                 self._fit_scale_cnn(networks, device)
+            # A time limit can end the run right after a validation: that score is the final one.
+            scored = self.last_validation is not None and self.last_validation.step == self.step
             if self.validation is not None:
-                self._validate(networks, device, log)
+                if fitted or not scored:
+                    self._validate(networks, device, log)
             elif self.config.scale_transfer:
                 self._update_global_factor(networks, device)
         self._save(context, networks, step_fn)
@@ -526,7 +550,7 @@ class Trainer:
         )
         self.last_validation = result
         if log is not None:
-            log.log_validation(result)
+            log.log_validation(result, elapsed_s=self.elapsed_s)
         if self.progress is not None:
             self.progress(Progress(self.step, self.config.max_steps, self.epoch, {}, 0.0, 0.0, 0.0, "validate", result))
 
@@ -555,6 +579,7 @@ class Trainer:
             "grad_scaler": step_fn.scaler.state_dict() if step_fn.scaler.is_enabled() else {},
             "rng": capture_rng_state(),
             "scale_cnn_done": self._scale_cnn_done,
+            "elapsed_s": self.elapsed_s,
         }
         metadata = {"writer": "mono_depth_ros.core.training", "dataset": self.dataset.info.name}
         return Checkpoint.from_networks(

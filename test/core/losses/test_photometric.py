@@ -196,6 +196,15 @@ def test_photometric_error_is_differentiable(generator: torch.Generator) -> None
     assert torch.autograd.gradcheck(lambda p: photometric_error(p, target).mean(), (pred,))
 
 
+@pytest.mark.parametrize("size", [3, 5])
+def test_box_ssim_gradients_are_numerical_gradients_in_both_images(size: int, generator: torch.Generator) -> None:
+    """The box window has a hand-written backward (the adjoint of its sums); check it against finite differences."""
+    x = torch.rand(1, 2, 9, 11, generator=generator, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(1, 2, 9, 11, generator=generator, dtype=torch.float64, requires_grad=True)
+    weights = torch.rand(1, 2, 9, 11, generator=generator, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda a, b: (ssim(a, b, window_size=size) * weights).sum(), (x, y))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -133,6 +133,25 @@ def test_stop_request_saves_and_returns(tmp_path: Path, drive: RenderedDrive) ->
     assert result.checkpoint == written[0]
 
 
+def test_a_time_limit_ends_the_run_as_its_last_step_would(
+    tmp_path: Path, drive: RenderedDrive, held_out: RenderedDrive
+) -> None:
+    """A limit that passes during the first step: that step is taken (every invocation makes progress), then the
+    run validates and saves as at max_steps; a rerun resumes and its elapsed time carries on from the first's."""
+    limited = _config(max_steps=50, time_limit_minutes=1e-6)
+    result = Trainer(limited, SyntheticDataset(drive), tmp_path, validation=held_out.validation_set()).run()
+    assert result.step == 1
+    assert not result.stopped  # a normal end, not a stop request
+    assert result.checkpoint == tmp_path / "checkpoint-00000001.pt"
+    with (tmp_path / VALIDATION_FILE).open(encoding="utf-8") as stream:
+        assert [row["step"] for row in csv.DictReader(stream)] == ["0", "1"]
+    again = Trainer(_config(max_steps=2), SyntheticDataset(drive), tmp_path).run()
+    assert again.resumed_from == result.checkpoint
+    assert again.step == 2
+    first, second = (float(row["elapsed_s"]) for row in _losses(tmp_path))
+    assert second > first > 0
+
+
 def test_data_that_does_not_fit_is_refused(tmp_path: Path, drive: RenderedDrive) -> None:
     with pytest.raises(TrainingConfigError, match=r"mode 'stereo' needs a right image .* but synthetic world seed 0"):
         Trainer(_config(mode=TrainingMode.STEREO), SyntheticDataset(drive), tmp_path)

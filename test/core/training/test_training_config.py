@@ -64,6 +64,7 @@ def test_unknown_key_names_key_and_value(tmp_path: Path) -> None:
         ({"scale_transfer": True, "adaptive_scale": True}, r"enable one"),
         ({"encoder_layers": 20}, r"encoder_layers must be one of \(18, 34, 50\), got 20"),
         ({"stereo_baseline": 0}, r"stereo_baseline must be a positive number of metres or null, got 0"),
+        ({"time_limit_minutes": -1.0}, r"time_limit_minutes must be a positive number of minutes or null, got -1.0"),
         ({"source_fraction": 1.0}, r"source_fraction must be in \(0, 1\), got 1\.0"),
         ({"learning_rate": None}, r"learning_rate must not be null"),
     ],

@@ -18,10 +18,12 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def test_losses_csv_columns_and_resume(tmp_path: Path) -> None:
     log = TrainingLog(tmp_path, ("total", "photometric"), tensorboard=False)
     for step in range(1, 6):
-        log.log_step(step, 0, 1e-4, 2.5, {"total": 1.0 / step, "photometric": 0.5 / step})
+        log.log_step(step, 0, 1e-4, 2.5, {"total": 1.0 / step, "photometric": 0.5 / step}, elapsed_s=step * 1.234)
     log.close()
     rows = _rows(tmp_path / LOSSES_FILE)
-    assert list(rows[0]) == ["step", "epoch", "learning_rate", "steps_per_second", "total", "photometric"]
+    header = ["step", "epoch", "elapsed_s", "learning_rate", "steps_per_second", "total", "photometric"]
+    assert list(rows[0]) == header
+    assert rows[1]["elapsed_s"] == "2.47"  # rounded to 10 ms
     assert [row["step"] for row in rows] == ["1", "2", "3", "4", "5"]
     assert float(rows[1]["total"]) == 0.5
     # Resumed from a checkpoint at step 3: steps 4 and 5 are done again, so the old rows go.
@@ -40,10 +42,13 @@ def test_validation_csv(tmp_path: Path) -> None:
     metrics = DepthMetrics(0.15, 1.0, 5.0, 0.2, 0.07, 0.8, 0.9, 0.95)
     result = ValidationResult(10, metrics, metrics, ScaleSource.STEREO, 1.0, 0.98, 4)
     log = TrainingLog(tmp_path, ("total",), tensorboard=False)
+    log.log_validation(result, elapsed_s=61.0)
     log.log_validation(result)
     log.close()
-    (row,) = _rows(tmp_path / VALIDATION_FILE)
+    row, untimed = _rows(tmp_path / VALIDATION_FILE)
     assert row["step"] == "10"
+    assert row["elapsed_s"] == "61.0"
+    assert untimed["elapsed_s"] == ""
     assert float(row["abs_rel_median"]) == 0.15
     assert row["metric_source"] == "stereo"
     assert "Abs Rel 0.1500 (median-scaled)" in result.format()
