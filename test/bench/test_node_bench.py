@@ -34,9 +34,12 @@ def test_a_tiny_overhead_run_gives_sane_numbers() -> None:
 
 
 def test_a_tiny_overload_run_gives_sane_numbers() -> None:
-    result = run_node_overload(4.0, calibration_frames=3, **TINY)
+    # A 640x192 network (~5 Hz on one thread) at 2x. Faster networks need input rates (96x64 at 3x: ~100 Hz; 320x96
+    # at 2x: ~30 Hz) at which the in-process driver and the node's executor starve each other on 2 cores: CI saw 0-1
+    # outputs in the window. The full benchmark runs 640x192 too.
+    result = run_node_overload(4.0, factor=2.0, calibration_frames=3, **{**TINY, "network_size": (640, 192)})
     assert result.device == "cpu"
-    assert result.input_rate_hz > result.max_rate_hz  # overloaded (the tiny model's 3x, ~60 Hz, is not always reached)
+    assert result.input_rate_hz > result.max_rate_hz  # overloaded
     assert 0 < result.published < result.sent  # frames were dropped rather than queued
     assert result.output_rate_hz > 0
     assert result.latency_first_ms > 0
