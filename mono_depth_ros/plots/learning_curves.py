@@ -8,7 +8,6 @@ training loss against the step, read from the run's validation.csv and losses.cs
 from __future__ import annotations
 
 import csv
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,11 +138,11 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _smoothed(values: Sequence[float], window: int = 20) -> list[float]:
-    """Trailing moving average (the first values average what there is), NaN-free input assumed."""
+    """Trailing moving average (the first values average what there is)."""
     out, total = [], 0.0
     for index, value in enumerate(values):
         total += value
         if index >= window:
             total -= values[index - window]
         out.append(total / min(index + 1, window))
-    return [value if math.isfinite(value) else float("nan") for value in out]
+    return out
