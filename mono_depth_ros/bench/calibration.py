@@ -48,7 +48,7 @@ from mono_depth_ros.core.numbers import check_count
 from mono_depth_ros.core.scale import GlobalScaleAccumulator
 from mono_depth_ros.core.wire import CameraModel
 from mono_depth_ros.data.sim import SimConfig, SyntheticWorld
-from mono_depth_ros.ros.calibration_config import MODES, CalibrationSettings
+from mono_depth_ros.ros.calibration_config import MODES, ODOMETRY_METHODS, CalibrationSettings
 from mono_depth_ros.ros.calibration_pipeline import CalibrationFrame, CalibrationNetworks, CalibrationPipeline, View
 from mono_depth_ros.ros.log_once import LogOnce
 
@@ -330,16 +330,18 @@ def run_calibration_convergence(
     height: int | None = None,
     device: str = "auto",
     modes: Sequence[str] = MODES,
+    odometry_method: str = "reprojection",
     progress: Callable[[int], None] | None = None,
 ) -> CalibrationConvergenceResult:
     """Render a stereo drive of `frames` frames (street `seed`) at `width` x `height` (default: the checkpoint's
-    size), compute the model's true scale on it and run each of `modes` over it (see the module docstring).
+    size), compute the model's true scale on it and run each of `modes` over it (see the module docstring);
+    mode odometry with `odometry_method` (calibration_node's parameter).
 
     `progress(frames_done)` is called after each frame.
 
     Raises:
         BenchmarkError: frames < 2, an unknown mode, a checkpoint that cannot be used (no pose network for
-            odometry), or no valid ground-truth pixel at all.
+            odometry_method pose), or no valid ground-truth pixel at all.
         CheckpointError, SimulationError, ParameterError: an unreadable checkpoint, a size the simulator refuses, a
             device that does not exist.
     """
@@ -347,6 +349,8 @@ def run_calibration_convergence(
     unknown = [mode for mode in modes if mode not in MODES]
     if unknown or not modes:
         raise BenchmarkError(f"modes must be some of {', '.join(MODES)}, got {list(modes)!r}")
+    if odometry_method not in ODOMETRY_METHODS:
+        raise BenchmarkError(f"odometry_method must be one of {', '.join(ODOMETRY_METHODS)}, got {odometry_method!r}")
     path = Path(checkpoint)
     model = load_checkpoint(path)
     width = model.input_width if width is None else check_count(width, "width", BenchmarkError, minimum=8)
@@ -357,6 +361,7 @@ def run_calibration_convergence(
         device=device,
         base_to_camera=rig_pose(world.base_from_left_camera),
         camera_height=world.config.camera_height,
+        odometry_method=odometry_method,
     )
     runs = [_ModeRun(mode, base.with_changes({"mode": mode})) for mode in dict.fromkeys(modes)]
     truth_networks = CalibrationNetworks(path, device, "ground")

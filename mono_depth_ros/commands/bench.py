@@ -104,6 +104,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="calibration: the mode the live graph runs with (default stereo); convergence runs all three",
     )
     parser.add_argument(
+        "--odometry-method",
+        choices=("reprojection", "pose"),
+        default="reprojection",
+        help="calibration: how mode odometry measures the scale in the convergence runs (calibration_node's "
+        "odometry_method; default reprojection)",
+    )
+    parser.add_argument(
         "--live-rate",
         type=positive_float,
         default=1.0,
@@ -219,7 +226,10 @@ def run(args: argparse.Namespace) -> int:
 
             with tqdm(unit="frame", desc="bench calibration", disable=None, leave=False) as bar:
                 convergence = run_calibration_convergence(
-                    args.checkpoint, device=args.device, progress=lambda _: bar.update()
+                    args.checkpoint,
+                    device=args.device,
+                    odometry_method=args.odometry_method,
+                    progress=lambda _: bar.update(),
                 )
             live = run_live_metric(
                 args.checkpoint, calibration=args.calibration, rate=args.live_rate, device=args.device

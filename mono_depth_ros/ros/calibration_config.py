@@ -27,6 +27,7 @@ __all__ = [
     "ESTIMATOR_PARAMETERS",
     "MODEL_PARAMETERS",
     "MODES",
+    "ODOMETRY_METHODS",
     "CalibrationSettings",
     "Estimator",
     "checkpoint_file",
@@ -34,11 +35,15 @@ __all__ = [
 ]
 
 MODES: tuple[str, ...] = ("odometry", "stereo", "ground")
+ODOMETRY_METHODS: tuple[str, ...] = ("reprojection", "pose")
 DEFAULT_MIN_SAMPLES = {"odometry": 20, "stereo": 5, "ground": 5}
 
 CALIBRATION_PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("mode", "odometry", "scale from odometry, stereo or ground (camera height)", choices=MODES,
                   read_only=True),
+    ParameterSpec("odometry_method", "reprojection", "mode odometry: reprojection (the scale whose depth best "
+                  "explains the image motion the odometry measured; any checkpoint) or pose (the pose network's "
+                  "translation against the odometry's)", choices=ODOMETRY_METHODS, read_only=True),
     ParameterSpec("checkpoint", "", "mono_depth_ros checkpoint (.pt) whose relative depth is calibrated"),
     ParameterSpec("device", "auto", "network device: auto (CUDA when present), cpu, cuda or cuda:N"),
     ParameterSpec("rate_hz", 2.0, "at most this many frames (pairs) processed per second", minimum=0.01,
@@ -88,6 +93,7 @@ class CalibrationSettings(NodeSettings):
     """The node's parameter values, checked together (`base_to_camera`, `device`)."""
 
     mode: str = "odometry"
+    odometry_method: str = "reprojection"
     checkpoint: str = ""
     device: str = "auto"
     rate_hz: float = 2.0

@@ -3,9 +3,11 @@ becomes of each frame and odometry sample. The node only converts messages, call
 and publishes the scale it returns.
 
 Modes (`CalibrationSettings.mode`, fixed at start-up):
-  odometry  The pose network's motion between the previous processed frame and this one against the odometry
-            interpolated at both stamps and moved into the camera frame with `base_to_camera` (`OdometryTrack`,
-            `OdometryScaleEstimator`). Convention, as in training (core.training.objective):
+  odometry  The odometry's motion between the previous processed frame and this one, interpolated at both stamps
+            and moved into the camera frame with `base_to_camera` (`OdometryTrack`), against (odometry_method)
+            reprojection: the scale whose depth, at the network's size, best warps the previous image onto this
+            one with that motion (`reprojection_scale`); or pose: the pose network's translation
+            (`OdometryScaleEstimator.add`). Convention, as in training (core.training.objective):
             pose(previous, current).transform() = current_from_previous; it is inverted to previous_from_current,
             the direction of `camera_motion` (+z when driving forward). Only translation norms enter the estimate,
             and they are the same either way. A frame waits up to ODOMETRY_WAIT_S for odometry to reach its stamp.
@@ -32,15 +34,23 @@ import numpy as np
 import torch
 
 from mono_depth_ros.core.geometry import invert_transform
-from mono_depth_ros.core.inference import DepthEstimator, image_to_device, resolve_device, to_network_input
+from mono_depth_ros.core.inference import (
+    DepthEstimator,
+    image_to_device,
+    resize_bilinear,
+    resolve_device,
+    to_network_input,
+)
 from mono_depth_ros.core.models import CheckpointError, load_checkpoint
 from mono_depth_ros.core.scale import (
     GroundScaleEstimator,
     OdometryTrack,
+    ReprojectionFit,
     SampleVerdict,
     ScaleEstimate,
     ScaleInputError,
     StereoScaleEstimator,
+    reprojection_scale,
     rotation_angle,
     stereo_baseline,
     stereo_depth,
@@ -56,8 +66,22 @@ from mono_depth_ros.ros.calibration_config import (
 from mono_depth_ros.ros.depth_pipeline import camera_intrinsics
 from mono_depth_ros.ros.parameters import ParameterValue
 
-__all__ = ["ODOMETRY_WAIT_S", "CalibrationFrame", "CalibrationNetworks", "CalibrationPipeline", "View", "frame_images"]
+__all__ = [
+    "ODOMETRY_WAIT_S",
+    "REPROJECTION_RANGE",
+    "REPROJECTION_SPAN",
+    "CalibrationFrame",
+    "CalibrationNetworks",
+    "CalibrationPipeline",
+    "View",
+    "frame_images",
+]
 
+#: The scales (metres per relative unit) `reprojection_scale` searches: wide, since a relative model's unit is its own.
+REPROJECTION_RANGE = (1e-3, 1e4)
+#: Once there is an estimate, the search spans this factor either way of it first (4x cheaper); the whole range
+#: when that finds nothing, so a poor first estimate cannot lock the search out.
+REPROJECTION_SPAN = 8.0
 ODOMETRY_WAIT_S = 0.5
 """How long a frame waits for odometry to reach its stamp (odometry often arrives after the image)."""
 
@@ -76,7 +100,7 @@ class CalibrationNetworks:
     """The networks a mode needs, from one checkpoint: the pose network (odometry) or the depth network (stereo,
     ground, through DepthEstimator). CheckpointError when the file cannot be loaded or lacks a pose network."""
 
-    def __init__(self, path: Path | str, device: str, mode: str) -> None:
+    def __init__(self, path: Path | str, device: str, mode: str, odometry_method: str = "reprojection") -> None:
         path = checkpoint_file(str(path))
         checkpoint = load_checkpoint(path)
         self.checkpoint_path = path
@@ -84,12 +108,18 @@ class CalibrationNetworks:
         self.device = resolve_device(device)
         self.depth: DepthEstimator | None = None
         self.pose = None
-        if mode == "odometry":
+        if mode == "odometry" and odometry_method == "pose":
             if "pose" not in checkpoint.state_dicts:
-                raise CheckpointError(path, "has no pose network: mode 'odometry' needs one (use stereo or ground)")
+                raise CheckpointError(
+                    path, "has no pose network: odometry_method 'pose' needs one (use odometry_method reprojection)"
+                )
             self.pose = checkpoint.build_networks().pose.to(self.device).eval()
         else:
             self.depth = DepthEstimator(checkpoint, device=self.device, warmup=False)
+
+    @classmethod
+    def for_settings(cls, settings: CalibrationSettings) -> CalibrationNetworks:
+        return cls(settings.checkpoint, settings.device, settings.mode, settings.odometry_method)
 
     def network_input(self, rgb: np.ndarray) -> torch.Tensor:
         """(1, 3, h, w) float32 in [0, 1] at the network size, for the pose network."""
@@ -177,7 +207,7 @@ class CalibrationPipeline:
         does not start), one that does not load is logged and survived (a valid `checkpoint` set later loads)."""
         checkpoint_file(settings.checkpoint)
         try:
-            self.networks = CalibrationNetworks(settings.checkpoint, settings.device, settings.mode)
+            self.networks = CalibrationNetworks.for_settings(settings)
         except MonoDepthError as exc:
             self.model_problem = str(exc)
             self._log.error("model", f"no model, nothing is estimated: {exc}")
@@ -209,7 +239,7 @@ class CalibrationPipeline:
         try:
             settings = self.settings.with_changes(changes)
             reload = not MODEL_PARAMETERS.isdisjoint(changes)
-            networks = CalibrationNetworks(settings.checkpoint, settings.device, settings.mode) if reload else None
+            networks = CalibrationNetworks.for_settings(settings) if reload else None
             estimator = settings.make_estimator() if not ESTIMATOR_PARAMETERS.isdisjoint(changes) else None
         except MonoDepthError as exc:
             return str(exc)
@@ -274,9 +304,10 @@ class CalibrationPipeline:
                 return None
             metric = stereo_depth(images[0], images[1], camera_intrinsics(camera)[0].fx, baseline)
             return "used" if estimator.add(metric, networks.relative_depth(images[0])) else "too_few_stereo_pixels"
-        return self._odometry_sample(frame.stamp, networks.network_input(images[0]))
+        return self._odometry_sample(frame.stamp, images[0], camera)
 
-    def _odometry_sample(self, stamp: float, current: torch.Tensor) -> str | None:
+    def _odometry_sample(self, stamp: float, rgb: np.ndarray, camera: CameraModel) -> str | None:
+        current = self.networks.network_input(rgb)
         previous, self._previous = self._previous, (stamp, current)
         if previous is None:
             return None
@@ -288,6 +319,35 @@ class CalibrationPipeline:
                            "in between) are skipped")  # fmt: skip
             return "no_odometry"
         self._log.clear("no_odometry")
-        network = self.networks.motion(previous[1], current)
         interval, angle = stamp - previous[0], rotation_angle(motion)
-        return self.estimator.add(stamp, network[:3, 3], motion[:3, 3], interval_s=interval, rotation=angle).value
+        if self.settings.odometry_method == "pose":
+            network = self.networks.motion(previous[1], current)
+            return self.estimator.add(stamp, network[:3, 3], motion[:3, 3], interval_s=interval, rotation=angle).value
+        verdict = self.estimator.check_motion(stamp, motion[:3, 3], interval_s=interval, rotation=angle)
+        if verdict is not SampleVerdict.USED:
+            return verdict.value
+        fit = self._reprojection_fit(rgb, camera, previous[1], current, motion)
+        return "no_reprojection_fit" if fit is None else self.estimator.add_scale(fit.scale).value
+
+    def _reprojection_fit(
+        self, rgb: np.ndarray, camera: CameraModel, previous: torch.Tensor, current: torch.Tensor, motion: np.ndarray
+    ) -> ReprojectionFit | None:
+        """`reprojection_scale` at the network's size: previous and current (1, 3, h, w) network inputs, the
+        current image's relative depth resized to them, K resized alike; near the estimate first, then everywhere."""
+        height, width = current.shape[-2:]
+        depth = torch.from_numpy(self.networks.relative_depth(rgb)).to(current.device)
+        arguments = (
+            current[0],
+            previous[0],
+            resize_bilinear(depth[None, None], height, width)[0, 0],
+            torch.from_numpy(motion),
+            camera_intrinsics(camera)[0].resized(width, height).matrix(device=current.device),
+        )
+        ranges = [REPROJECTION_RANGE]
+        if self.estimate is not None:
+            ranges.insert(0, (self.estimate.scale / REPROJECTION_SPAN, self.estimate.scale * REPROJECTION_SPAN))
+        for low, high in ranges:
+            fit = reprojection_scale(*arguments, low=low, high=high)
+            if fit is not None:
+                return fit
+        return None

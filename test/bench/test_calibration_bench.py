@@ -122,9 +122,14 @@ def test_convergence_refuses_what_it_cannot_run(checkpoint: Path, tmp_path: Path
         run_calibration_convergence(checkpoint, frames=1)
     with pytest.raises(BenchmarkError, match=r"modes must be some of odometry, stereo, ground, got \['lidar'\]"):
         run_calibration_convergence(checkpoint, modes=("lidar",))
+    with pytest.raises(BenchmarkError, match=r"odometry_method must be one of reprojection, pose, got 'lidar'"):
+        run_calibration_convergence(checkpoint, odometry_method="lidar")
     posed_off = save_checkpoint(tiny_checkpoint(ModelConfig(pose=False), 96, 64), tmp_path / "no_pose.pt")
     with pytest.raises(BenchmarkError, match=r"calibration odometry: .*has no pose network"):
-        run_calibration_convergence(posed_off, frames=2, modes=("odometry",), device="cpu")
+        run_calibration_convergence(posed_off, frames=2, modes=("odometry",), odometry_method="pose", device="cpu")
+    # Reprojection needs the depth network only.
+    result = run_calibration_convergence(posed_off, frames=2, modes=("odometry",), device="cpu")
+    assert [mode.mode for mode in result.modes] == ["odometry"]
 
 
 def test_live_metric_refuses_bad_requests_before_starting_anything(tmp_path: Path) -> None:

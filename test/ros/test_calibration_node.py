@@ -199,7 +199,7 @@ def drive_with_odometry(
 def odometry_graph(make_graph: Callable[..., Graph], checkpoint_path: Path, world: SyntheticWorld, **extra: object):
     return make_graph(
         checkpoint=str(checkpoint_path), device="cpu", base_to_camera=base_from_camera(world), rate_hz=1000.0,
-        tolerance=10.0, **extra,
+        tolerance=10.0, odometry_method="pose", **extra,
     )  # fmt: skip
 
 

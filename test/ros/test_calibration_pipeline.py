@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from mono_depth_ros.core.inference import DepthEstimator
 from mono_depth_ros.core.models import (
@@ -21,6 +22,7 @@ from mono_depth_ros.core.scale import (
     OdometryScaleEstimator,
     SampleVerdict,
     StereoScaleEstimator,
+    reprojection_scale,
     rotation_angle,
     stereo_depth,
 )
@@ -28,6 +30,7 @@ from mono_depth_ros.core.wire import CameraModel, image_to_rgb8
 from mono_depth_ros.data.sim import SimConfig, SyntheticWorld
 from mono_depth_ros.ros.calibration_config import CalibrationSettings, pose_matrix
 from mono_depth_ros.ros.calibration_pipeline import (
+    REPROJECTION_RANGE,
     CalibrationFrame,
     CalibrationNetworks,
     CalibrationPipeline,
@@ -120,11 +123,15 @@ def test_no_checkpoint_is_a_parameter_error_and_one_that_does_not_load_leaves_no
     assert messages(caplog) == [f"no model, nothing is estimated: checkpoint {missing}: does not exist"]
 
 
-def test_odometry_mode_needs_a_pose_network(depth_only: Path) -> None:
+def test_the_pose_method_needs_a_pose_network_and_reprojection_does_not(depth_only: Path) -> None:
     with pytest.raises(
-        CheckpointError, match=r"has no pose network: mode 'odometry' needs one \(use stereo or ground\)"
+        CheckpointError,
+        match=r"has no pose network: odometry_method 'pose' needs one \(use odometry_method reprojection\)",
     ):
-        CalibrationNetworks(depth_only, "cpu", "odometry")
+        CalibrationNetworks(depth_only, "cpu", "odometry", "pose")
+    networks = CalibrationNetworks(depth_only, "cpu", "odometry")
+    assert networks.pose is None
+    assert networks.depth is not None
 
 
 def test_stereo_mode_returns_each_converged_scale_and_freezes_until_told_not_to(
@@ -158,7 +165,8 @@ def test_stereo_mode_returns_each_converged_scale_and_freezes_until_told_not_to(
 def test_odometry_mode_feeds_network_and_odometry_motion_between_processed_frames(
     world: SyntheticWorld, with_pose: Path, log: LogOnce, caplog: pytest.LogCaptureFixture
 ) -> None:
-    pipeline = CalibrationPipeline(CalibrationSettings(checkpoint=str(with_pose), device="cpu"), log)
+    settings = CalibrationSettings(checkpoint=str(with_pose), device="cpu", odometry_method="pose")
+    pipeline = CalibrationPipeline(settings, log)
     assert pipeline.add_odometry(0.0, pose_matrix([0.0] * 7)) is SampleVerdict.NOT_FINITE
     assert messages(caplog) == ["odometry not finite at 0.000 s: no motion is measured across it"]
     for stamp in world.odometry_times():
@@ -177,3 +185,46 @@ def test_odometry_mode_feeds_network_and_odometry_motion_between_processed_frame
     )  # fmt: skip
     assert pipeline.verdicts == {"odom_not_finite": 1, verdict.value: 1}
     assert pipeline.estimate.samples == (verdict is SampleVerdict.USED)
+
+
+def test_the_reprojection_method_searches_the_scale_that_explains_the_odometry_motion(
+    world: SyntheticWorld, depth_only: Path, log: LogOnce
+) -> None:
+    settings = CalibrationSettings(checkpoint=str(depth_only), device="cpu", min_samples=1, tolerance=10.0)
+    pipeline = CalibrationPipeline(settings, log)
+    for stamp in world.odometry_times():
+        pipeline.add_odometry(float(stamp), world.base_pose(float(stamp)))
+    frames = [world.render_frame(index) for index in (0, 1)]
+    assert pipeline.process(CalibrationFrame(frames[0].time, (view(frames[0].left_rgb, camera(world)),))) is None
+    published = pipeline.process(CalibrationFrame(frames[1].time, (view(frames[1].left_rgb, camera(world)),)))
+    # The same search by hand: both images and the relative depth at the network's size, the odometry's motion.
+    networks = pipeline.networks
+    previous, current = (networks.network_input(frame.left_rgb)[0] for frame in frames)
+    width, height = networks.size
+    depth = torch.from_numpy(networks.relative_depth(frames[1].left_rgb))[None, None]
+    fit = reprojection_scale(
+        current, previous, torch.nn.functional.interpolate(depth, (height, width), mode="bilinear")[0, 0],
+        torch.from_numpy(pipeline.track.motion(frames[0].time, frames[1].time, settings.base_from_camera())),
+        world.intrinsics.resized(width, height).matrix(), low=REPROJECTION_RANGE[0], high=REPROJECTION_RANGE[1],
+    )  # fmt: skip
+    assert fit is not None
+    assert pipeline.verdicts == {"used": 1}
+    assert published == pytest.approx(fit.scale, rel=1e-5)
+
+
+def test_a_reprojection_search_near_a_wrong_estimate_falls_back_to_the_whole_range(
+    world: SyntheticWorld, depth_only: Path, log: LogOnce
+) -> None:
+    settings = CalibrationSettings(checkpoint=str(depth_only), device="cpu", min_samples=1, tolerance=10.0)
+    pipeline = CalibrationPipeline(settings, log)
+    for stamp in world.odometry_times():
+        pipeline.add_odometry(float(stamp), world.base_pose(float(stamp)))
+    frames = [world.render_frame(index) for index in (0, 1, 2)]
+    pipeline.process(CalibrationFrame(frames[0].time, (view(frames[0].left_rgb, camera(world)),)))
+    first = pipeline.process(CalibrationFrame(frames[1].time, (view(frames[1].left_rgb, camera(world)),)))
+    assert first is not None
+    # A poor estimate 1000x off: the search around it finds its minimum on the edge, the whole range does not.
+    pipeline.estimate = pipeline.estimate._replace(scale=first * 1000.0)
+    second = pipeline.process(CalibrationFrame(frames[2].time, (view(frames[2].left_rgb, camera(world)),)))
+    assert pipeline.verdicts == {"used": 2}
+    assert second == pytest.approx(first, rel=0.5)

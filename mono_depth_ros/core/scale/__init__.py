@@ -4,6 +4,7 @@
 - window: the robust sliding window (median, MAD outlier rejection, uncertainty) every online estimator shares, and
   their base `WindowedScaleEstimator`.
 - odometry: pose-network motion against odometry motion (`OdometryScaleEstimator`, `OdometryTrack`).
+- reprojection: the scale whose depth best explains the image motion odometry measured (`reprojection_scale`).
 - stereo: StereoSGBM depth of a rectified pair against relative depth (`stereo_depth`, `StereoScaleEstimator`).
 - ground: RANSAC ground plane at a known camera height (`ground_scale`, `GroundScaleEstimator`).
 
@@ -28,6 +29,7 @@ from mono_depth_ros.core.scale.odometry import (
     interpolate_pose,
     rotation_angle,
 )
+from mono_depth_ros.core.scale.reprojection import ReprojectionFit, reprojection_scale
 from mono_depth_ros.core.scale.stereo import StereoScaleEstimator, stereo_baseline, stereo_depth
 from mono_depth_ros.core.scale.window import (
     MAD_TO_SIGMA,
@@ -44,6 +46,7 @@ __all__ = [
     "GroundScaleEstimator",
     "OdometryScaleEstimator",
     "OdometryTrack",
+    "ReprojectionFit",
     "RobustWindow",
     "SampleVerdict",
     "ScaleError",
@@ -57,6 +60,7 @@ __all__ = [
     "ground_scale",
     "interpolate_pose",
     "median_scale",
+    "reprojection_scale",
     "robust_scale",
     "rotation_angle",
     "stereo_baseline",

@@ -9,6 +9,9 @@ clock that goes backwards and non-finite values are detected and never used.
 
 `OdometryTrack` keeps the recent odometry poses for a node: it interpolates them at frame stamps and starts a new
 segment at every reset, jump or backwards step, so no motion is ever measured across one.
+
+Samples measured another way over the same motion (`reprojection_scale`) go through `check_motion` (the same
+checks) and `add_scale`.
 """
 
 from __future__ import annotations
@@ -160,7 +163,7 @@ class OdometryScaleEstimator(WindowedScaleEstimator):
         interval_s: float | None = None,
         rotation: float | None = None,
     ) -> SampleVerdict:
-        """One motion pair over the interval ending at `stamp_s`.
+        """One motion pair over the interval ending at `stamp_s`: the sample |odometry| / |network translation|.
 
         Args:
             stamp_s: end of the interval, seconds; a stamp before the previous one clears the window (a new run).
@@ -174,6 +177,26 @@ class OdometryScaleEstimator(WindowedScaleEstimator):
             ScaleInputError: a translation that is not (3,).
         """
         network = _vector3(network_translation, "network_translation")
+        verdict = self.check_motion(stamp_s, odometry_translation, interval_s=interval_s, rotation=rotation)
+        if verdict is not SampleVerdict.USED:
+            return verdict
+        if not np.isfinite(network).all():
+            return SampleVerdict.NOT_FINITE
+        network_distance = float(np.linalg.norm(network))
+        distance = float(np.linalg.norm(_vector3(odometry_translation, "odometry_translation")))
+        return self.add_scale(distance / network_distance if network_distance > 0 else math.inf)
+
+    def check_motion(
+        self,
+        stamp_s: float,
+        odometry_translation: object,
+        *,
+        interval_s: float | None = None,
+        rotation: float | None = None,
+    ) -> SampleVerdict:
+        """Whether the odometry's motion over the interval ending at `stamp_s` can give a sample (USED) or why
+        not; the stamp becomes the previous one. Arguments as `add`; for samples measured another way (e.g.
+        `reprojection_scale`), call this first and `add_scale` with the sample when USED."""
         odometry = _vector3(odometry_translation, "odometry_translation")
         if not is_finite_number(stamp_s):
             return SampleVerdict.NOT_FINITE
@@ -183,22 +206,23 @@ class OdometryScaleEstimator(WindowedScaleEstimator):
             if stamp < previous:
                 self.window.clear()
             return SampleVerdict.TIME_BACKWARDS
-        if not (np.isfinite(network).all() and np.isfinite(odometry).all()):
-            return SampleVerdict.NOT_FINITE
-        if rotation is not None and not is_finite_number(rotation):
+        if not np.isfinite(odometry).all() or (rotation is not None and not is_finite_number(rotation)):
             return SampleVerdict.NOT_FINITE
         interval = interval_s if interval_s is not None else (None if previous is None else stamp - previous)
-        distance, network_distance = float(np.linalg.norm(odometry)), float(np.linalg.norm(network))
+        distance = float(np.linalg.norm(odometry))
         if interval is not None and is_finite_number(interval) and interval > 0:
             too_fast = distance > self.max_speed * interval
             if too_fast or (rotation is not None and abs(rotation) > self.max_rotation_rate * interval):
                 return SampleVerdict.JUMP
         if distance < self.min_translation:
             return SampleVerdict.TOO_LITTLE_MOTION
-        ratio = distance / network_distance if network_distance > 0 else math.inf
-        if not math.isfinite(ratio):
+        return SampleVerdict.USED
+
+    def add_scale(self, scale: float) -> SampleVerdict:
+        """One scale sample (metres per relative unit) whose motion `check_motion` accepted."""
+        if not (is_finite_number(scale) and scale > 0):
             return SampleVerdict.NOT_FINITE
-        self.window.add(ratio)
+        self.window.add(float(scale))
         return SampleVerdict.USED
 
     def clear(self) -> None:

@@ -224,3 +224,21 @@ def test_estimator_and_track_input_errors() -> None:
         OdometryScaleEstimator().add(0.0, [1.0, 2.0], [1.0, 2.0, 3.0])
     with pytest.raises(ScaleError, match=r"reset_radius must be a finite positive number, got 0"):
         OdometryTrack(reset_radius=0)
+
+
+def test_check_motion_and_add_scale_take_samples_measured_another_way() -> None:
+    estimator = OdometryScaleEstimator(min_translation=0.2, min_samples=2, tolerance=10.0)
+    forward = np.array([0.0, 0.0, 1.0])
+    assert estimator.check_motion(0.1, 0.1 * forward, interval_s=0.1) is SampleVerdict.TOO_LITTLE_MOTION
+    assert estimator.check_motion(0.2, 10.0 * forward, interval_s=0.1) is SampleVerdict.JUMP  # 100 m/s
+    assert estimator.check_motion(0.3, forward, interval_s=0.1, rotation=0.5) is SampleVerdict.JUMP  # 5 rad/s
+    assert estimator.check_motion(0.3, forward) is SampleVerdict.TIME_BACKWARDS  # the same stamp again
+    assert estimator.check_motion(0.4, forward, interval_s=0.1, rotation=0.01) is SampleVerdict.USED
+    for bad in (0.0, -2.0, float("nan"), float("inf")):
+        assert estimator.add_scale(bad) is SampleVerdict.NOT_FINITE
+    assert estimator.estimate() is None
+    assert estimator.add_scale(6.0) is SampleVerdict.USED
+    assert estimator.add_scale(8.0) is SampleVerdict.USED
+    assert estimator.estimate().scale == pytest.approx(7.0)
+    assert estimator.check_motion(0.35, forward) is SampleVerdict.TIME_BACKWARDS  # earlier: a new run
+    assert estimator.estimate() is None
