@@ -199,7 +199,7 @@ def drive_with_odometry(
 def odometry_graph(make_graph: Callable[..., Graph], checkpoint_path: Path, world: SyntheticWorld, **extra: object):
     return make_graph(
         checkpoint=str(checkpoint_path), device="cpu", base_to_camera=base_from_camera(world), rate_hz=1000.0,
-        tolerance=10.0, odometry_method="pose", **extra,
+        tolerance=10.0, **{"odometry_method": "pose", **extra},
     )  # fmt: skip
 
 
@@ -221,6 +221,20 @@ def test_odometry_mode_publishes_the_core_estimate(
     assert status["samples"] == str(FRAMES - 1)
     assert status["count_used"] == str(FRAMES - 1)
     assert graph.diagnostics[-1].status[0].level == b"\x00"
+
+
+def test_odometry_by_reprojection_the_default_needs_no_pose_network(
+    make_graph: Callable[..., Graph], checkpoint_path: Path, world: SyntheticWorld
+) -> None:
+    graph = odometry_graph(make_graph, checkpoint_path, world, min_samples=1, odometry_method="reprojection")
+    node = graph.node
+    assert node.pipeline.networks.pose is None  # the depth network is what it uses
+    drive_with_odometry(graph, world, checkpoint_path, [odometry(world, stamp) for stamp in world.odometry_times()])
+    assert node.verdicts["used"] + node.verdicts["no_reprojection_fit"] == FRAMES - 1
+    assert node.verdicts["used"] >= 1
+    assert graph.spin_until(lambda: len(graph.scales) == node.verdicts["used"])
+    assert graph.scales[-1] == pytest.approx(node.estimate.scale, rel=1e-6)
+    assert graph.last_status()["state"] == "converged"
 
 
 def test_odometry_resets_jumps_and_time_going_back_are_survived(

@@ -21,6 +21,14 @@ def test_documented_defaults_file_matches_the_dataclass() -> None:
     assert load_training_config(PROJECT / "config" / "train.yaml") == TrainingConfig()
 
 
+@pytest.mark.parametrize("path", sorted((PROJECT / "docs" / "benchmarks").glob("*.yaml")), ids=lambda path: path.name)
+def test_benchmark_configs_load(path: Path) -> None:
+    """The configurations docs/BENCHMARKS.md trains with still load (no key renamed or removed since)."""
+    written = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config = load_training_config(path)
+    assert {key: config.to_dict()[key] for key in written} == written
+
+
 def test_yaml_values_and_overrides(tmp_path: Path) -> None:
     path = tmp_path / "run.yaml"
     path.write_text("mode: stereo\nlearning_rate: 0.001\nscales: [0, 1]\nbatch_size: 3\n", encoding="utf-8")
