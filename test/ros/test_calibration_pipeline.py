@@ -27,7 +27,7 @@ from mono_depth_ros.core.scale import (
     stereo_depth,
 )
 from mono_depth_ros.core.wire import CameraModel, image_to_rgb8
-from mono_depth_ros.data.sim import SimConfig, SyntheticWorld
+from mono_depth_ros.data.sim import SimConfig, SimFrame, SyntheticWorld
 from mono_depth_ros.ros.calibration_config import CalibrationSettings, pose_matrix
 from mono_depth_ros.ros.calibration_pipeline import (
     REPROJECTION_RANGE,
@@ -187,25 +187,36 @@ def test_odometry_mode_feeds_network_and_odometry_motion_between_processed_frame
     assert pipeline.estimate.samples == (verdict is SampleVerdict.USED)
 
 
-def test_the_reprojection_method_searches_the_scale_that_explains_the_odometry_motion(
-    world: SyntheticWorld, depth_only: Path, log: LogOnce
-) -> None:
-    settings = CalibrationSettings(checkpoint=str(depth_only), device="cpu", min_samples=1, tolerance=10.0)
+def reprojection_pipeline(world: SyntheticWorld, checkpoint: Path, log: LogOnce) -> CalibrationPipeline:
+    """Odometry by reprojection (the default), publishing every sample, with the whole drive's odometry."""
+    settings = CalibrationSettings(checkpoint=str(checkpoint), device="cpu", min_samples=1, tolerance=10.0)
     pipeline = CalibrationPipeline(settings, log)
     for stamp in world.odometry_times():
         pipeline.add_odometry(float(stamp), world.base_pose(float(stamp)))
+    return pipeline
+
+
+def mono_frame(world: SyntheticWorld, frame: SimFrame) -> CalibrationFrame:
+    return CalibrationFrame(frame.time, (view(frame.left_rgb, camera(world)),))
+
+
+def test_the_reprojection_method_searches_the_scale_that_explains_the_odometry_motion(
+    world: SyntheticWorld, depth_only: Path, log: LogOnce
+) -> None:
+    pipeline = reprojection_pipeline(world, depth_only, log)
     frames = [world.render_frame(index) for index in (0, 1)]
-    assert pipeline.process(CalibrationFrame(frames[0].time, (view(frames[0].left_rgb, camera(world)),))) is None
-    published = pipeline.process(CalibrationFrame(frames[1].time, (view(frames[1].left_rgb, camera(world)),)))
+    assert pipeline.process(mono_frame(world, frames[0])) is None
+    published = pipeline.process(mono_frame(world, frames[1]))
     # The same search by hand: both images and the relative depth at the network's size, the odometry's motion.
     networks = pipeline.networks
     previous, current = (networks.network_input(frame.left_rgb)[0] for frame in frames)
     width, height = networks.size
     depth = torch.from_numpy(networks.relative_depth(frames[1].left_rgb))[None, None]
+    motion = pipeline.track.motion(frames[0].time, frames[1].time, pipeline.settings.base_from_camera())
     fit = reprojection_scale(
         current, previous, torch.nn.functional.interpolate(depth, (height, width), mode="bilinear")[0, 0],
-        torch.from_numpy(pipeline.track.motion(frames[0].time, frames[1].time, settings.base_from_camera())),
-        world.intrinsics.resized(width, height).matrix(), low=REPROJECTION_RANGE[0], high=REPROJECTION_RANGE[1],
+        torch.from_numpy(motion), world.intrinsics.resized(width, height).matrix(), low=REPROJECTION_RANGE[0],
+        high=REPROJECTION_RANGE[1],
     )  # fmt: skip
     assert fit is not None
     assert pipeline.verdicts == {"used": 1}
@@ -215,16 +226,13 @@ def test_the_reprojection_method_searches_the_scale_that_explains_the_odometry_m
 def test_a_reprojection_search_near_a_wrong_estimate_falls_back_to_the_whole_range(
     world: SyntheticWorld, depth_only: Path, log: LogOnce
 ) -> None:
-    settings = CalibrationSettings(checkpoint=str(depth_only), device="cpu", min_samples=1, tolerance=10.0)
-    pipeline = CalibrationPipeline(settings, log)
-    for stamp in world.odometry_times():
-        pipeline.add_odometry(float(stamp), world.base_pose(float(stamp)))
+    pipeline = reprojection_pipeline(world, depth_only, log)
     frames = [world.render_frame(index) for index in (0, 1, 2)]
-    pipeline.process(CalibrationFrame(frames[0].time, (view(frames[0].left_rgb, camera(world)),)))
-    first = pipeline.process(CalibrationFrame(frames[1].time, (view(frames[1].left_rgb, camera(world)),)))
+    pipeline.process(mono_frame(world, frames[0]))
+    first = pipeline.process(mono_frame(world, frames[1]))
     assert first is not None
     # A poor estimate 1000x off: the search around it finds its minimum on the edge, the whole range does not.
     pipeline.estimate = pipeline.estimate._replace(scale=first * 1000.0)
-    second = pipeline.process(CalibrationFrame(frames[2].time, (view(frames[2].left_rgb, camera(world)),)))
+    second = pipeline.process(mono_frame(world, frames[2]))
     assert pipeline.verdicts == {"used": 2}
     assert second == pytest.approx(first, rel=0.5)
