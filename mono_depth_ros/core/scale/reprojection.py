@@ -24,7 +24,7 @@ from mono_depth_ros.core.geometry import warp_source_to_target
 from mono_depth_ros.core.losses import photometric_error
 from mono_depth_ros.core.numbers import check_count, check_positive, is_finite_number
 from mono_depth_ros.core.scale.errors import ScaleInputError
-from mono_depth_ros.core.shapes import ShapeError, check_shape
+from mono_depth_ros.core.shapes import check_shape
 
 __all__ = ["ReprojectionFit", "reprojection_scale"]
 
@@ -71,7 +71,7 @@ def reprojection_scale(
 
     Raises:
         ShapeError: images, depth, motion or K of the wrong shape.
-        ScaleInputError: a range or count out of range.
+        ScaleInputError: a range or count out of range, a motion that is not finite.
     """
     sizes = check_shape(target_image, "target_image", [3, "H", "W"])
     check_shape(source_image, "source_image", [3, "H", "W"], sizes)
@@ -88,7 +88,7 @@ def reprojection_scale(
     fine_steps = check_count(fine_steps, "fine_steps", ScaleInputError, minimum=3)
     min_pixels = check_count(min_pixels, "min_pixels", ScaleInputError)
     if not torch.isfinite(source_from_target).all():
-        raise ShapeError(f"source_from_target must be finite, got {source_from_target.tolist()}")
+        raise ScaleInputError(f"source_from_target must be finite, got {source_from_target.tolist()}")
 
     target, source = target_image.float(), source_image.float()
     depth = relative_depth.float()

@@ -71,7 +71,11 @@ def test_a_range_without_the_scale_or_a_still_scene_gives_nothing(pair: dict[str
         ({"depth": torch.ones(3, 3)}, ShapeError, r"relative_depth"),
         ({"source_image": torch.ones(1, 64, 160)}, ShapeError, r"source_image"),
         ({"source_from_target": torch.eye(3)}, ShapeError, r"source_from_target"),
-        ({"source_from_target": torch.full((4, 4), float("nan"))}, ShapeError, r"source_from_target must be finite"),
+        (
+            {"source_from_target": torch.full((4, 4), float("nan"))},
+            ScaleInputError,
+            r"source_from_target must be finite",
+        ),
     ],
 )
 def test_bad_input_is_a_typed_error(
