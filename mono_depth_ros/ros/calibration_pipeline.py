@@ -37,7 +37,6 @@ from mono_depth_ros.core.geometry import invert_transform
 from mono_depth_ros.core.inference import (
     DepthEstimator,
     image_to_device,
-    resize_bilinear,
     resolve_device,
     to_network_input,
 )
@@ -97,8 +96,9 @@ class OnceLog(Protocol):
 
 
 class CalibrationNetworks:
-    """The networks a mode needs, from one checkpoint: the pose network (odometry) or the depth network (stereo,
-    ground, through DepthEstimator). CheckpointError when the file cannot be loaded or lacks a pose network."""
+    """The networks a mode needs, from one checkpoint: the pose network (odometry_method pose) or the depth network
+    (every other mode and method, through DepthEstimator). CheckpointError when the file cannot be loaded or lacks
+    the pose network the pose method needs."""
 
     def __init__(self, path: Path | str, device: str, mode: str, odometry_method: str = "reprojection") -> None:
         path = checkpoint_file(str(path))
@@ -122,7 +122,7 @@ class CalibrationNetworks:
         return cls(settings.checkpoint, settings.device, settings.mode, settings.odometry_method)
 
     def network_input(self, rgb: np.ndarray) -> torch.Tensor:
-        """(1, 3, h, w) float32 in [0, 1] at the network size, for the pose network."""
+        """(1, 3, h, w) float32 in [0, 1] at the network size, for the pose network or the reprojection search."""
         pixels = image_to_device(rgb, "rgb8", self.device)
         return to_network_input(pixels, "rgb8", self.size, channels_last=False)
 
@@ -132,9 +132,10 @@ class CalibrationNetworks:
             current_from_previous = self.pose(previous, current).transform()[0].double()
             return invert_transform(current_from_previous).cpu().numpy()
 
-    def relative_depth(self, rgb: np.ndarray) -> np.ndarray:
-        """(H, W) float32 relative depth at the image's size: the network's depth, no metric factor."""
-        return self.depth.predict(rgb, encoding="rgb8", scale=1.0).relative_depth.copy()
+    def relative_depth(self, rgb: np.ndarray, resolution: str = "input") -> np.ndarray:
+        """(H, W) float32 relative depth at the image's size ("input") or (h, w) at the network's ("network"): the
+        network's depth, no metric factor."""
+        return self.depth.predict(rgb, encoding="rgb8", scale=1.0, resolution=resolution).relative_depth.copy()
 
 
 class View(NamedTuple):
@@ -333,13 +334,12 @@ class CalibrationPipeline:
         self, rgb: np.ndarray, camera: CameraModel, previous: torch.Tensor, current: torch.Tensor, motion: np.ndarray
     ) -> ReprojectionFit | None:
         """`reprojection_scale` at the network's size: previous and current (1, 3, h, w) network inputs, the
-        current image's relative depth resized to them, K resized alike; near the estimate first, then everywhere."""
+        current image's relative depth at that size, K resized alike; near the estimate first, then everywhere."""
         height, width = current.shape[-2:]
-        depth = torch.from_numpy(self.networks.relative_depth(rgb)).to(current.device)
         arguments = (
             current[0],
             previous[0],
-            resize_bilinear(depth[None, None], height, width)[0, 0],
+            torch.from_numpy(self.networks.relative_depth(rgb, resolution="network")).to(current.device),
             torch.from_numpy(motion),
             camera_intrinsics(camera)[0].resized(width, height).matrix(device=current.device),
         )

@@ -211,12 +211,12 @@ def test_the_reprojection_method_searches_the_scale_that_explains_the_odometry_m
     networks = pipeline.networks
     previous, current = (networks.network_input(frame.left_rgb)[0] for frame in frames)
     width, height = networks.size
-    depth = torch.from_numpy(networks.relative_depth(frames[1].left_rgb))[None, None]
+    depth = torch.from_numpy(networks.relative_depth(frames[1].left_rgb, resolution="network"))
+    assert tuple(depth.shape) == (height, width)
     motion = pipeline.track.motion(frames[0].time, frames[1].time, pipeline.settings.base_from_camera())
     fit = reprojection_scale(
-        current, previous, torch.nn.functional.interpolate(depth, (height, width), mode="bilinear")[0, 0],
-        torch.from_numpy(motion), world.intrinsics.resized(width, height).matrix(), low=REPROJECTION_RANGE[0],
-        high=REPROJECTION_RANGE[1],
+        current, previous, depth, torch.from_numpy(motion), world.intrinsics.resized(width, height).matrix(),
+        low=REPROJECTION_RANGE[0], high=REPROJECTION_RANGE[1],
     )  # fmt: skip
     assert fit is not None
     assert pipeline.verdicts == {"used": 1}

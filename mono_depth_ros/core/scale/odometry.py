@@ -177,13 +177,14 @@ class OdometryScaleEstimator(WindowedScaleEstimator):
             ScaleInputError: a translation that is not (3,).
         """
         network = _vector3(network_translation, "network_translation")
-        verdict = self.check_motion(stamp_s, odometry_translation, interval_s=interval_s, rotation=rotation)
+        odometry = _vector3(odometry_translation, "odometry_translation")
+        verdict = self.check_motion(stamp_s, odometry, interval_s=interval_s, rotation=rotation)
         if verdict is not SampleVerdict.USED:
             return verdict
         if not np.isfinite(network).all():
             return SampleVerdict.NOT_FINITE
         network_distance = float(np.linalg.norm(network))
-        distance = float(np.linalg.norm(_vector3(odometry_translation, "odometry_translation")))
+        distance = float(np.linalg.norm(odometry))
         return self.add_scale(distance / network_distance if network_distance > 0 else math.inf)
 
     def check_motion(
