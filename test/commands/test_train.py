@@ -96,7 +96,7 @@ def test_user_mistakes_print_one_line(
 
 def test_without_synthetic_it_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--out", str(tmp_path / "out")]) == 1
-    assert "give --synthetic" in capsys.readouterr().err
+    assert "give --bag PATH (with --image-topic) to train on recordings, or --synthetic" in capsys.readouterr().err
 
 
 def test_two_process_gloo_run_under_torchrun(tmp_path: Path) -> None:

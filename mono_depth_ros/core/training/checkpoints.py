@@ -35,6 +35,7 @@ __all__ = [
     "list_checkpoints",
     "load_latest_checkpoint",
     "plain",
+    "remove_partial_checkpoints",
     "restore_rng_state",
     "write_training_checkpoint",
 ]
@@ -64,6 +65,19 @@ def find_latest_checkpoint(folder: Path | str) -> Path | None:
     """The checkpoint with the highest step in `folder`, or None."""
     found = list_checkpoints(folder)
     return found[-1][1] if found else None
+
+
+def remove_partial_checkpoints(folder: Path | str) -> list[Path]:
+    """Delete the temporary files of checkpoints whose writing was killed (SIGKILL, power loss: no cleanup ran);
+    each is as large as a checkpoint. Only the process that writes checkpoints into `folder` may call this."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for path in folder.glob(".checkpoint-*.pt.*.partial"):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
 
 
 def load_latest_checkpoint(folder: Path | str) -> tuple[Checkpoint | None, list[str]]:

@@ -18,7 +18,10 @@ from mono_depth_ros.core.models.errors import ModelConfigError
 from mono_depth_ros.core.numbers import is_finite_number, is_positive_number
 from mono_depth_ros.core.training.errors import TrainingConfigError
 
-__all__ = ["TrainingConfig", "load_training_config"]
+__all__ = ["IMAGE_FITS", "RECTIFY_CHOICES", "TrainingConfig", "load_training_config"]
+
+IMAGE_FITS = ("resize", "crop")
+RECTIFY_CHOICES = ("auto", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,23 @@ class TrainingConfig:
     source_seed: int = 2000
     """The source set with ground truth (scale_transfer, adaptive_scale): a world with another seed."""
 
+    # Recorded bags (`train --bag`) ----------------------------------------------------------------------------
+    image_fit: str = "resize"
+    """resize: scale whole frames to the training size (as depth_node does); crop: cut the centred region of the
+    training aspect ratio first (no stretching)."""
+    rectify: str = "auto"
+    """auto: undistort frames whose camera_info has distortion unless the topic is rectified ('rect' in its
+    name); always; never."""
+    static_threshold: float = 0.01
+    """Skip frames whose mean absolute difference from the previous kept frame (intensities in [0, 1], at the
+    training size) is below this: the camera did not move (0 keeps every frame)."""
+    stereo_tolerance_ms: float = 0.0
+    """Left and right frames pair when their stamps differ by at most this (0: identical stamps)."""
+    validation_fraction: float = 0.1
+    """The last part of each bag (by time) held out for validation."""
+    frame_cache_dir: str | None = None
+    """Folder of the decoded-frame cache; null: $XDG_CACHE_HOME/mono_depth_ros/frames (~/.cache/...)."""
+
     def __post_init__(self) -> None:
         _check_types(self)
         try:
@@ -200,12 +220,26 @@ class TrainingConfig:
             raise TrainingConfigError(
                 f"pose_max_width must be 0 (no limit) or at least 64, got {self.pose_max_width!r}"
             )
+        self._check_bag_settings()
         self._check_scale_range()
         self._check_combinations()
         try:
             self.model_config()
         except ModelConfigError as error:
             raise TrainingConfigError(str(error)) from None
+
+    def _check_bag_settings(self) -> None:
+        for name, choices in (("image_fit", IMAGE_FITS), ("rectify", RECTIFY_CHOICES)):
+            if getattr(self, name) not in choices:
+                raise TrainingConfigError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
+        if not 0 <= self.static_threshold < 1:
+            raise TrainingConfigError(f"static_threshold must be in [0, 1), got {self.static_threshold!r}")
+        if self.stereo_tolerance_ms < 0:
+            raise TrainingConfigError(
+                f"stereo_tolerance_ms must be a non-negative number, got {self.stereo_tolerance_ms!r}"
+            )
+        if not 0 <= self.validation_fraction <= 0.5:
+            raise TrainingConfigError(f"validation_fraction must be in [0, 0.5], got {self.validation_fraction!r}")
 
     def _check_scale_range(self) -> None:
         low_high = tuple(self.scale_range)

@@ -1,6 +1,7 @@
 """Training logs in the output folder: `losses.csv` (one row per logged step: step, epoch, learning rate, steps/s
-and every loss term of the mode) and `validation.csv` (one row per validation), plus TensorBoard event files under
-`tensorboard/` when the tensorboard package is installed.
+and every loss term of the mode), `validation.csv` (one row per validation against ground truth),
+`validation_losses.csv` (the loss terms on held-out windows, for data without ground truth), and TensorBoard event
+files under `tensorboard/` when the tensorboard package is installed.
 
 Rows are appended and flushed as they come (a log, not a document: a crash loses at most the row being written).
 On resume, rows of steps after the checkpoint's step (written by the interrupted run after its last checkpoint) are
@@ -19,10 +20,19 @@ from typing import IO, Any
 from mono_depth_ros.atomic import atomic_write
 from mono_depth_ros.core.training.validation import ValidationResult
 
-__all__ = ["LOSSES_FILE", "STEP_COLUMNS", "VALIDATION_COLUMNS", "VALIDATION_FILE", "CsvLog", "TrainingLog"]
+__all__ = [
+    "LOSSES_FILE",
+    "STEP_COLUMNS",
+    "VALIDATION_COLUMNS",
+    "VALIDATION_FILE",
+    "VALIDATION_LOSSES_FILE",
+    "CsvLog",
+    "TrainingLog",
+]
 
 LOSSES_FILE = "losses.csv"
 VALIDATION_FILE = "validation.csv"
+VALIDATION_LOSSES_FILE = "validation_losses.csv"
 STEP_COLUMNS = ("step", "epoch", "elapsed_s", "learning_rate", "steps_per_second")
 VALIDATION_COLUMNS = (
     "step",
@@ -103,6 +113,7 @@ class TrainingLog:
         *,
         resume_step: int | None = None,
         tensorboard: bool = True,
+        validation_losses: bool = False,
     ) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -110,6 +121,10 @@ class TrainingLog:
         self.loss_columns = tuple(loss_columns)
         self.losses = CsvLog(folder / LOSSES_FILE, STEP_COLUMNS + self.loss_columns, resume_step=resume_step)
         self.validation = CsvLog(folder / VALIDATION_FILE, VALIDATION_COLUMNS, resume_step=resume_step)
+        self.validation_losses = None
+        if validation_losses:
+            columns = ("step", "elapsed_s", *self.loss_columns)
+            self.validation_losses = CsvLog(folder / VALIDATION_LOSSES_FILE, columns, resume_step=resume_step)
         self._board = None
         if tensorboard and importlib.util.find_spec("tensorboard") is not None:
             from torch.utils.tensorboard import SummaryWriter
@@ -165,8 +180,19 @@ class TrainingLog:
             self._board.add_scalar("validation/abs_rel_metric", result.metric.abs_rel, result.step)
             self._board.add_scalar("validation/metric_factor", result.metric_factor, result.step)
 
+    def log_validation_loss(self, step: int, terms: Mapping[str, float], *, elapsed_s: float | None = None) -> None:
+        """One row of validation_losses.csv: the loss terms averaged over the held-out windows."""
+        if self.validation_losses is None:
+            return
+        self.validation_losses.write({"step": step, "elapsed_s": _seconds(elapsed_s), **terms})
+        if self._board is not None:
+            for name, value in terms.items():
+                self._board.add_scalar(f"validation_loss/{name}", value, step)
+
     def close(self) -> None:
         self.losses.close()
+        if self.validation_losses is not None:
+            self.validation_losses.close()
         self.validation.close()
         if self._board is not None:
             self._board.close()

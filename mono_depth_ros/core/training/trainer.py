@@ -40,6 +40,7 @@ from mono_depth_ros.core.training.checkpoints import (
     capture_rng_state,
     load_latest_checkpoint,
     plain,
+    remove_partial_checkpoints,
     restore_rng_state,
     write_training_checkpoint,
 )
@@ -72,6 +73,8 @@ __all__ = ["Progress", "Trainer", "TrainingResult", "check_data"]
 
 _RATE_SMOOTHING = 0.1
 """Weight of the newest step in the steps/s moving average."""
+VALIDATION_LOSS_WINDOWS = 96
+"""At most this many held-out windows are scored for the validation loss (a few seconds on a CPU)."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ class Progress:
     eta_seconds: float
     learning_rate: float
     phase: str = "train"
-    """train, validate, or scale_cnn (adaptive scaling's fitting, after the last step)."""
+    """train, validate (ground truth), validate_loss (held-out windows; `terms` are their mean loss terms), or
+    scale_cnn (adaptive scaling's fitting, after the last step)."""
     validation: ValidationResult | None = None
     """The validation that just ran (phase validate)."""
 
@@ -107,6 +111,8 @@ class TrainingResult:
     """The last validation (rank 0, when there is a validation set)."""
     metric_scale: MetricScale
     warnings: tuple[str, ...] = ()
+    validation_loss: Mapping[str, float] | None = None
+    """The last mean loss terms on the held-out windows (rank 0, when there are some)."""
 
 
 def check_data(
@@ -202,6 +208,8 @@ class Trainer:
         dataset: the target samples (`TrainingDataset`).
         output_dir: checkpoints, losses.csv, validation.csv; an existing checkpoint there is resumed.
         validation: held-out images with ground truth, scored every `validate_every` steps and at the end.
+        validation_windows: held-out samples (no ground truth needed): their mean loss terms, at the same times,
+            in validation_losses.csv (at most `VALIDATION_LOSS_WINDOWS` of them, evenly spread).
         source: the set with ground truth of scale transfer (mixed into the batches) and adaptive scaling.
         progress: called with a `Progress` after every step (rank 0), e.g. a progress bar or a ROS publisher.
         on_checkpoint: called with the path of every checkpoint written (rank 0).
@@ -214,15 +222,19 @@ class Trainer:
         output_dir: Path | str,
         *,
         validation: ValidationSet | None = None,
+        validation_windows: TrainingDataset | None = None,
         source: TrainingDataset | None = None,
         progress: Callable[[Progress], None] | None = None,
         on_checkpoint: Callable[[Path], None] | None = None,
     ) -> None:
         check_data(config, dataset, validation, source)
+        if validation_windows is not None and len(validation_windows) == 0:
+            validation_windows = None
         self.config = config
         self.dataset = dataset
         self.output_dir = Path(output_dir)
         self.validation = validation
+        self.validation_windows = validation_windows
         self.source = source
         self.progress = progress
         self.on_checkpoint = on_checkpoint
@@ -231,10 +243,12 @@ class Trainer:
         self.epoch = 0
         self.last_checkpoint: Path | None = None
         self.last_validation: ValidationResult | None = None
+        self.last_validation_loss: dict[str, float] | None = None
         self.warnings: list[str] = []
         self.stereo_baseline = self._training_baseline()
         self.metric_scale = self._base_metric_scale()
         self._scale_cnn_done = False
+        self._validated_step = -1
         self._source_count = 0
         if config.scale_transfer:
             self._source_count = min(max(round(config.batch_size * config.source_fraction), 1), config.batch_size - 1)
@@ -285,7 +299,7 @@ class Trainer:
             return MetricScale(ScaleSource.STEREO, 1.0)
         return MetricScale()
 
-    def _build_networks(self) -> tuple[Networks, Checkpoint | None]:
+    def _build_networks(self, is_main: bool) -> tuple[Networks, Checkpoint | None]:
         config = self.config
         _seed_everything(config.seed)
         networks = Networks.build(config.model_config())
@@ -295,6 +309,9 @@ class Trainer:
                 load_imagenet_weights(networks.pose.encoder, config.imagenet_weights)
         resumed, warnings = load_latest_checkpoint(self.output_dir)
         self.warnings.extend(warnings)
+        if is_main:
+            for path in remove_partial_checkpoints(self.output_dir):
+                self.warnings.append(f"removed {path.name}, a checkpoint whose writing was interrupted")
         if resumed is not None:
             self._check_resumable(resumed)
             for name, module in networks.modules().items():
@@ -345,7 +362,7 @@ class Trainer:
     def _run(self, context: DistributedContext, device: torch.device) -> TrainingResult:
         config = self.config
         self._started = time.perf_counter()  # the time limit counts from here (rendering data came before)
-        networks, resumed = self._build_networks()
+        networks, resumed = self._build_networks(context.is_main)
         self._channels_last = use_channels_last(config, device)
         memory_format = torch.channels_last if self._channels_last else torch.contiguous_format
         for module in networks.modules().values():
@@ -364,7 +381,12 @@ class Trainer:
         if resumed is not None:
             self._restore(resumed, step_fn)
         resume_step = self.step if resumed is not None else None
-        log = TrainingLog(self.output_dir, loss_columns(config), resume_step=resume_step) if context.is_main else None
+        log = None
+        if context.is_main:
+            log = TrainingLog(
+                self.output_dir, loss_columns(config), resume_step=resume_step,
+                validation_losses=self.validation_windows is not None,
+            )  # fmt: skip
         try:
             self._loop(context, device, networks, step_fn, log, fresh=resumed is None)
         finally:
@@ -377,6 +399,7 @@ class Trainer:
             stopped=self.stop_requested and self.step < config.max_steps,
             resumed_from=None if resumed is None else resumed.path,
             validation=self.last_validation,
+            validation_loss=self.last_validation_loss,
             metric_scale=self.metric_scale,
             warnings=tuple(self.warnings),
         )
@@ -408,7 +431,7 @@ class Trainer:
     ) -> None:
         config = self.config
         self._steps_per_epoch(context)  # enough samples for one batch per process: fail before anything runs
-        if fresh and context.is_main and self.validation is not None:
+        if fresh and context.is_main and (self.validation is not None or self.validation_windows is not None):
             self._validate(networks, device, log)  # the untrained value, for reference
         barrier(context)
         rate = 0.0
@@ -465,8 +488,8 @@ class Trainer:
             if fitted:
                 self._fit_scale_cnn(networks, device)
             # A time limit can end the run right after a validation: that score is the final one.
-            scored = self.last_validation is not None and self.last_validation.step == self.step
-            if self.validation is not None:
+            scored = self._validated_step == self.step
+            if self.validation is not None or self.validation_windows is not None:
                 if fitted or not scored:
                     self._validate(networks, device, log)
             elif self.config.scale_transfer:
@@ -506,6 +529,15 @@ class Trainer:
             indices.extend(order[offset : offset + count - len(indices)])
         return indices
 
+    def _collate(
+        self, samples: list[TrainingSample], device: torch.device, is_source: list[bool] | None = None
+    ) -> TrainingBatch:
+        """`collate` in the run's memory format, with the configured stereo baseline in place of the data's."""
+        batch = collate(samples, device, is_source=is_source, channels_last=self._channels_last)
+        if batch.baseline is not None and self.config.stereo_baseline is not None:
+            batch = dataclasses.replace(batch, baseline=torch.full_like(batch.baseline, self.config.stereo_baseline))
+        return batch
+
     def _batch(self, step: int, context: DistributedContext, device: torch.device) -> TrainingBatch:
         """The augmented batch of `step` on this rank (a pure function of the seed, the step and the rank)."""
         config = self.config
@@ -519,9 +551,7 @@ class Trainer:
             picks = self._take("source", len(self.source), step * self._source_count, self._source_count, context)
             samples += [dataclasses.replace(_strip(self.source[index], config), depth=None) for index in picks]
             flags += [True] * len(picks)
-        batch = collate(samples, device, is_source=flags, channels_last=self._channels_last)
-        if batch.baseline is not None and config.stereo_baseline is not None:
-            batch = dataclasses.replace(batch, baseline=torch.full_like(batch.baseline, config.stereo_baseline))
+        batch = self._collate(samples, device, flags)
         generator = torch.Generator().manual_seed(_derived_seed(config.seed, step, context.rank, 0))
         return augment(batch, AugmentationOptions.from_config(config), generator)
 
@@ -536,8 +566,11 @@ class Trainer:
         self.metric_scale = MetricScale(ScaleSource.GLOBAL, factor)
 
     def _validate(self, networks: Networks, device: torch.device, log: TrainingLog | None) -> None:
+        self._validated_step = self.step
         if self.config.scale_transfer:
             self._update_global_factor(networks, device)
+        if self.validation_windows is not None:
+            self._validate_loss(networks, device, log)
         if self.validation is None:
             return
         result = validate(
@@ -553,6 +586,39 @@ class Trainer:
             log.log_validation(result, elapsed_s=self.elapsed_s)
         if self.progress is not None:
             self.progress(Progress(self.step, self.config.max_steps, self.epoch, {}, 0.0, 0.0, 0.0, "validate", result))
+
+    def _validate_loss(self, networks: Networks, device: torch.device, log: TrainingLog | None) -> None:
+        """Mean loss terms over (at most VALIDATION_LOSS_WINDOWS of) the held-out windows: no augmentation, fixed
+        tie-break noise, the networks in eval mode (unwrapped: only rank 0 validates)."""
+        windows = self.validation_windows
+        if windows is None:
+            return
+        config = self.config
+        count = min(len(windows), VALIDATION_LOSS_WINDOWS)
+        chosen = np.linspace(0, len(windows) - 1, count).round().astype(int).tolist()
+        objective = Objective(config, networks.depth, networks.pose)
+        precision = Precision.choose(config.amp, device)
+        sums: dict[str, float] = {}
+        networks.eval()
+        try:
+            with torch.no_grad():
+                for start in range(0, count, config.batch_size):
+                    samples = [_strip(windows[i], config) for i in chosen[start : start + config.batch_size]]
+                    batch = self._collate(samples, device)
+                    noise = torch.Generator(device=device).manual_seed(config.seed)
+                    values = objective(batch, precision.autocast, generator=noise).values()
+                    for name, value in values.items():
+                        sums[name] = sums.get(name, 0.0) + value * batch.size
+        finally:
+            networks.train()
+            if config.freeze_encoder:
+                networks.depth.encoder.eval()
+        terms = {name: total / count for name, total in sums.items()}
+        self.last_validation_loss = terms
+        if log is not None:
+            log.log_validation_loss(self.step, terms, elapsed_s=self.elapsed_s)
+        if self.progress is not None:
+            self.progress(Progress(self.step, config.max_steps, self.epoch, terms, 0.0, 0.0, 0.0, "validate_loss"))
 
     def _fit_scale_cnn(self, networks: Networks, device: torch.device) -> None:
         if self.source is None or networks.scale_cnn is None:
