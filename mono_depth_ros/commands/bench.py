@@ -33,6 +33,8 @@ from mono_depth_ros.errors import ConfigError
 BENCHMARKS = ("render", "conversions", "inference", "training", "node")
 # Needs a trained --checkpoint, so `all` leaves it out.
 MODEL_BENCHMARKS = ("calibration",)
+# Records two bags at 1280x384 and times training steps at two sizes (minutes), so `all` leaves it out too.
+DATA_BENCHMARKS = ("loader",)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -53,12 +55,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         + ", ".join(f"{w}x{h}" for w, h in TRAINING_SIZES)
         + f"; <= 2 s at {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]} on a CPU. Node: depth_node on a real rclpy graph, "
         "image arriving -> depth and points published against the DepthEstimator alone (<= 1.25x), then images at "
-        "3x its maximum rate for --duration seconds (output rate, latency and memory must stay flat).",
+        "3x its maximum rate for --duration seconds (output rate, latency and memory must stay flat). Loader "
+        "(not in all): training windows from recorded bags, raw and jpeg, cold (decoding into the frame cache) and "
+        "warm, against the training step that consumes them (>= 5x).",
     )
     parser.add_argument(
         "benchmark",
         nargs="?",
-        choices=(*BENCHMARKS, *MODEL_BENCHMARKS, "all"),
+        choices=(*BENCHMARKS, *MODEL_BENCHMARKS, *DATA_BENCHMARKS, "all"),
         default="all",
         help="which benchmark to run (default all)",
     )
@@ -68,13 +72,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help=f"conversions: timed repeats of each case (default {DEFAULT_REPEATS}; the per-point loop at most "
         f"{MAX_LOOP_REPEATS}); inference: timed pairs per network size (default {DEFAULT_INFERENCE_REPEATS}); "
-        "training: timed steps per size (default 10); node: timed (node, estimator) pairs (default 20)",
+        "training: timed steps per size (default 10); node: timed (node, estimator) pairs (default 20); loader: "
+        "timed batches per case (default 20)",
     )
     parser.add_argument(
         "--frames",
         type=positive_int,
         default=None,
-        help=f"render: timed frames per mode, after {WARM_UP_FRAMES} warm-up frames (default {DEFAULT_FRAMES})",
+        help=f"render: timed frames per mode, after {WARM_UP_FRAMES} warm-up frames (default {DEFAULT_FRAMES}); "
+        "loader: frames of each recorded bag (default 60)",
     )
     parser.add_argument(
         "--width",
@@ -148,10 +154,10 @@ def _check_options(args: argparse.Namespace) -> None:
         raise ConfigError(f"--checkpoint applies to the calibration benchmark, not {args.benchmark}")
     if args.duration is not None and args.benchmark not in ("node", "all"):
         raise ConfigError(f"--duration applies to the node benchmark, not {args.benchmark}")
-    if args.benchmark not in ("render", "all") and args.frames is not None:
+    if args.benchmark not in ("render", "loader", "all") and args.frames is not None:
         raise ConfigError(f"--frames applies to the render benchmark; {args.benchmark} is timed over --repeats")
     if (
-        args.benchmark in ("inference", "training", "node", "calibration")
+        args.benchmark in ("inference", "training", "node", "calibration", "loader")
         and (args.width, args.height) != REFERENCE_SIZE
     ):
         sizes = {
@@ -160,6 +166,7 @@ def _check_options(args: argparse.Namespace) -> None:
             "training": "steps at " + ", ".join(f"{w}x{h}" for w, h in TRAINING_SIZES),
             "node": f"a {REFERENCE_SIZE[0]}x{REFERENCE_SIZE[1]} image and network",
             "calibration": "the checkpoint's training size",
+            "loader": "windows at 320x96 and 640x192",
         }[args.benchmark]
         raise ConfigError(
             f"--width/--height apply to render and conversions; {args.benchmark} times fixed sizes ({sizes})"
@@ -221,6 +228,18 @@ def run(args: argparse.Namespace) -> int:
                     args.duration or DEFAULT_OVERLOAD_S, device=args.device, progress=lambda _: bar.update()
                 )
             results = [overhead, overload]
+        elif name == "loader":
+            from mono_depth_ros.bench.loader import DEFAULT_LOADER_FRAMES, run_loader
+
+            with tqdm(unit="step", desc="bench loader", disable=None, leave=False) as bar:
+                results = [
+                    run_loader(
+                        frames=args.frames or DEFAULT_LOADER_FRAMES,
+                        repeats=args.repeats or 20,
+                        device=args.device,
+                        progress=lambda what: bar.set_postfix_str(what),
+                    )
+                ]
         elif name == "calibration":
             from mono_depth_ros.bench.calibration import run_calibration_convergence, run_live_metric
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from mono_depth_ros.launch_plan.errors import LaunchError
 
-__all__ = ["CALIBRATION_PARAMS", "DEPTH_PARAMS", "PACKAGE", "RVIZ_CONFIG", "find_share_dir"]
+__all__ = ["CALIBRATION_PARAMS", "DEPTH_PARAMS", "PACKAGE", "RVIZ_CONFIG", "TRAINER_PARAMS", "find_share_dir"]
 
 PACKAGE = "mono_depth_ros"
 DEPTH_PARAMS = Path("config/depth.yaml")
 CALIBRATION_PARAMS = Path("config/calibration.yaml")
+TRAINER_PARAMS = Path("config/trainer.yaml")
 RVIZ_CONFIG = Path("config/depth.rviz")
 
 # This file is <share root>/mono_depth_ros/launch_plan/share.py in a source tree (or an editable install), and

@@ -1,19 +1,8 @@
-"""Console-script entry points of the ROS 2 nodes (`ros2 run mono_depth_ros <node>`).
-
-The nodes land with their issues; until then each entry point says so and exits non-zero, so a launch file or a
-`ros2 run` fails visibly instead of silently doing nothing.
-"""
+"""Console-script entry points of the ROS 2 nodes (`ros2 run mono_depth_ros <node>`)."""
 
 from __future__ import annotations
 
 import sys
-
-EXIT_NOT_IMPLEMENTED = 3
-
-
-def _pending(node: str, arrives_with: str) -> int:
-    print(f"{node}: not implemented yet ({arrives_with})", file=sys.stderr)
-    return EXIT_NOT_IMPLEMENTED
 
 
 def depth_node() -> int:
@@ -33,4 +22,8 @@ def calibration_node() -> int:
 
 
 def trainer_node() -> int:
-    return _pending("trainer_node", "arrives with the bag fine-tuning issue")
+    # Imported here: rclpy and torch load only when the node runs.
+    from mono_depth_ros.ros.node_main import run_node
+    from mono_depth_ros.ros.trainer_node import make_trainer_node
+
+    return run_node(make_trainer_node, sys.argv)

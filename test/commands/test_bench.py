@@ -40,7 +40,7 @@ def test_bench_is_implemented(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "usage: mono-depth-ros bench [-h]" in out
-    assert "{render,conversions,inference,training,node,calibration,all}" in out
+    assert "{render,conversions,inference,training,node,calibration,loader,all}" in out
 
 
 def test_render_prints_the_machine_then_both_modes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -471,8 +471,8 @@ class Trainer:
                 break
         if self.step >= config.max_steps or out_of_time:
             self._finish(context, device, networks, step_fn, log)
-        elif saved_step != self.step:
-            self._save(context, networks, step_fn)  # stopped early: keep what was learnt
+        elif saved_step != self.step and self.step > 0:
+            self._save(context, networks, step_fn)  # stopped early: keep what was learnt (if it learnt anything)
 
     def _finish(
         self,

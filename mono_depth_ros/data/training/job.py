@@ -1,8 +1,8 @@
 """A training run on recorded bags, shared by `mono-depth-ros train --bag` and trainer_node.
 
-    trainer, data = prepare_bag_training(config, selection, "runs/bag", progress=report)
-    print(data.summary.format())
-    result = trainer.run()            # another thread may call trainer.request_stop(): it saves and returns
+trainer, data = prepare_bag_training(config, selection, "runs/bag", progress=report)
+print(data.summary.format())
+result = trainer.run()            # another thread may call trainer.request_stop(): it saves and returns
 """
 
 from __future__ import annotations

@@ -133,6 +133,14 @@ def test_stop_request_saves_and_returns(tmp_path: Path, drive: RenderedDrive) ->
     assert result.checkpoint == written[0]
 
 
+def test_a_stop_before_the_first_step_writes_no_checkpoint(tmp_path: Path, drive: RenderedDrive) -> None:
+    trainer = Trainer(_config(max_steps=50), SyntheticDataset(drive), tmp_path)
+    trainer.request_stop()  # a node shut down while the networks were being built
+    result = trainer.run()
+    assert (result.stopped, result.step, result.checkpoint) == (True, 0, None)
+    assert not list(tmp_path.glob("checkpoint-*.pt"))  # an untrained step-0 checkpoint would be resumed later
+
+
 def test_a_time_limit_ends_the_run_as_its_last_step_would(
     tmp_path: Path, drive: RenderedDrive, held_out: RenderedDrive
 ) -> None:
