@@ -48,17 +48,7 @@ def _launch_nodes(context: LaunchContext) -> list[Node]:
     arguments = LaunchArguments.from_strings(values)
     share_dir = Path(get_package_share_directory("mono_depth_ros"))
     return [
-        Node(
-            package=spec.package,
-            executable=spec.executable,
-            name=spec.name,
-            namespace=spec.launch_namespace(),
-            parameters=spec.launch_parameters(),
-            remappings=list(spec.remappings),
-            arguments=list(spec.arguments),
-            output="screen",
-        )
-        for spec in plan_nodes(arguments, share_dir=share_dir)
+        Node(**spec.launch_node_arguments(), output="screen") for spec in plan_nodes(arguments, share_dir=share_dir)
     ]
 
 

@@ -55,13 +55,7 @@ def _launch_nodes(context: LaunchContext) -> list[Node]:
     share_dir = Path(get_package_share_directory("mono_depth_ros"))
     return [
         Node(
-            package=spec.package,
-            executable=spec.executable,
-            name=spec.name,
-            namespace=spec.launch_namespace(),
-            parameters=spec.launch_parameters(),
-            remappings=list(spec.remappings),
-            arguments=list(spec.arguments),
+            **spec.launch_node_arguments(),
             output="screen",
             sigterm_timeout=str(STOP_GRACE_S),
             sigkill_timeout=str(STOP_GRACE_S),

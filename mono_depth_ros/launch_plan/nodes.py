@@ -119,6 +119,19 @@ class NodeSpec:
         """`parameters=` of a launch_ros Node: file paths as strings, override dicts as dicts."""
         return [str(entry) if isinstance(entry, Path) else dict(entry) for entry in self.parameters]
 
+    def launch_node_arguments(self) -> dict[str, object]:
+        """The keyword arguments of `launch_ros.actions.Node` for this node (the launch files add output= and
+        timeouts)."""
+        return {
+            "package": self.package,
+            "executable": self.executable,
+            "name": self.name,
+            "namespace": self.launch_namespace(),
+            "parameters": self.launch_parameters(),
+            "remappings": list(self.remappings),
+            "arguments": list(self.arguments),
+        }
+
 
 def _image_remaps(local: str, target: str) -> list[tuple[str, str]]:
     # rcl remaps exact names: the image_transport companion topic needs its own rule.
