@@ -10,8 +10,9 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 STAMP := $(VENV)/.installed
-# Camera frames of the demo drive (10 Hz).
-DEMO_FRAMES ?= 60
+# Camera frames of the demo drive (10 Hz) and how calibration_node finds the scale (stereo | odometry | ground).
+DEMO_FRAMES ?= 200
+DEMO_CALIBRATION ?= stereo
 BIN := $(VENV)/bin
 # DDS stays on loopback; every run gets its own domain so parallel runs never cross-talk.
 ROS_ENV := ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
@@ -39,12 +40,9 @@ $(STAMP): requirements.txt setup.py
 venv: $(STAMP)
 
 demo: $(STAMP)
-	@out=$$(mktemp -d -t mono_depth_demo.XXXXXX); \
-	$(ROS_ENV) $(BIN)/mono-depth-ros simulate --out "$$out/drive" --frames $(DEMO_FRAMES) --stereo; \
-	echo; \
-	echo "Recorded a $(DEMO_FRAMES)-frame (10 Hz) synthetic stereo drive to $$out/drive (rosbag2, mcap)."; \
-	echo "Replay it on a ROS 2 machine with: ros2 bag play $$out/drive"; \
-	echo "Live graph on it: $(BIN)/mono-depth-ros launch checkpoint:=MODEL.pt calibration:=stereo --play $$out/drive"
+	@out="$${DEMO_OUT:-demo-$$(date +%Y%m%d-%H%M%S)}"; \
+	$(ROS_ENV) $(BIN)/mono-depth-ros demo --out "$$out" --frames $(DEMO_FRAMES) --calibration $(DEMO_CALIBRATION); \
+	echo "Pictures: $$out/frames/*.png, point cloud: $$out/points.ply, scale plot: $$out/scale.png, $$out/metrics.json"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

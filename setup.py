@@ -10,6 +10,8 @@ setup(
     name=PACKAGE,
     version="0.1.0",
     packages=find_packages(include=[PACKAGE, f"{PACKAGE}.*"]),
+    # The bundled demo model (mono_depth_ros.assets.DEMO_MODEL), read from its file path.
+    package_data={f"{PACKAGE}.assets": ["*.pt"]},
     python_requires=">=3.10",
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
@@ -20,7 +22,7 @@ setup(
     # ROS 2 itself (rclpy, message packages) comes from the ROS install or the ros-* wheels, and torch from the
     # user's chosen build (CPU or CUDA): neither is pinned here so that pip never replaces them.
     install_requires=["numpy", "opencv-python-headless", "scipy", "pyyaml", "tqdm", "rosbags>=0.10"],
-    zip_safe=True,
+    zip_safe=False,
     maintainer="mono_depth_ros maintainers",
     maintainer_email="maintainers@mono-depth-ros.dev",
     description="Metric depth from one camera for ROS 2",

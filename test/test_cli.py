@@ -77,11 +77,6 @@ def test_unknown_options_of_implemented_commands_are_usage_errors(capsys: pytest
     assert "unrecognized arguments: --colour red" in capsys.readouterr().err
 
 
-def test_pending_commands_say_so_and_fail(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--out", "x"]) == 3
-    assert capsys.readouterr().err.strip().startswith("mono-depth-ros demo: not implemented yet (arrives with the demo")
-
-
 def test_installed_console_scripts_run() -> None:
     """The entry points setup.py declares are installed and behave (a fresh process, as a user runs them)."""
     bin_dir = Path(sys.executable).parent

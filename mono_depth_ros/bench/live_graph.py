@@ -33,6 +33,8 @@ __all__ = ["DEPTH_TOPIC", "NAMESPACE", "SCALE_TOPIC", "LivePlan", "LiveRecording
 
 NAMESPACE = "/camera"
 DEPTH_TOPIC = f"{NAMESPACE}/depth/image"
+POINTS_TOPIC = f"{NAMESPACE}/points"
+POINT_CLOUDS_KEPT = 3
 SCALE_TOPIC = f"{NAMESPACE}/depth_scale"
 NODES = ("depth_node", "calibration_node")
 DRAIN_QUIET_S = 2.0
@@ -56,6 +58,8 @@ class LivePlan:
     device: str
     params_file: Path | None
     startup_timeout_s: float
+    record_points: bool = False
+    """Also record the newest POINT_CLOUDS_KEPT clouds of `points` (the demo writes one as PLY)."""
 
     @property
     def bag(self) -> Path:
@@ -78,6 +82,8 @@ class LiveRecording(NamedTuple):
     diagnostics: list[Sample]
     started: float
     playback: str
+    points: tuple[Sample, ...] = ()
+    """The newest `points` clouds ((rows, cols, 3) xyz, (rows, cols, 3) uint8 rgb or None), when recorded."""
 
 
 @contextlib.contextmanager
@@ -157,7 +163,10 @@ def record_live_run(plan: LivePlan, say: Callable[[str], None]) -> LiveRecording
     env = {**os.environ, "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST", "ROS_DOMAIN_ID": str(domain)}
     played = _played_topics(plan.calibration)
     with _localhost_dds():
-        recorder = GraphRecorder(output_topics(NAMESPACE, inputs=(SIM_TOPICS.left_image,)), domain_id=domain)
+        topics = output_topics(
+            NAMESPACE, inputs=(SIM_TOPICS.left_image,), points=plan.record_points, keep_points=POINT_CLOUDS_KEPT
+        )
+        recorder = GraphRecorder(topics, domain_id=domain)
     launcher: _Launcher | None = None
     try:
         launcher = _Launcher(plan.launcher_argv(), env, plan.folder / "launcher.log")
@@ -187,6 +196,7 @@ def record_live_run(plan: LivePlan, say: Callable[[str], None]) -> LiveRecording
             recorder.samples("/diagnostics"),
             started,
             report.summary(),
+            tuple(recorder.samples(POINTS_TOPIC)) if plan.record_points else (),
         )
     finally:
         if launcher is not None:

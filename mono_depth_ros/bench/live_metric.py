@@ -59,7 +59,15 @@ from mono_depth_ros.data.bag.frames import message_to_depth
 from mono_depth_ros.data.recording import SIM_TOPICS, RecordingOptions, record_drive
 from mono_depth_ros.ros.recorder import DiagnosticRecord
 
-__all__ = ["DEFAULT_LIVE_FRAMES", "LIVE_CALIBRATIONS", "TARGET_METRIC_RATIO", "LiveMetricResult", "run_live_metric"]
+__all__ = [
+    "DEFAULT_LIVE_FRAMES",
+    "LIVE_CALIBRATIONS",
+    "TARGET_METRIC_RATIO",
+    "LiveMetricResult",
+    "LiveSession",
+    "run_live_metric",
+    "run_live_session",
+]
 
 DEFAULT_LIVE_FRAMES = 200
 LIVE_CALIBRATIONS = ("stereo", "odometry", "ground")
@@ -205,8 +213,18 @@ def _evaluate(bag: Path, outputs: dict[int, np.ndarray]) -> tuple[DepthEvaluator
     return metric, median, covered, total
 
 
-def run_live_metric(
+@dataclass(frozen=True)
+class LiveSession:
+    """A live run with everything it recorded (the demo writes pictures and a point cloud from it)."""
+
+    plan: LivePlan
+    recording: LiveRecording
+    result: LiveMetricResult
+
+
+def run_live_session(
     checkpoint: Path | str,
+    folder: Path | str,
     *,
     calibration: str = "stereo",
     frames: int = DEFAULT_LIVE_FRAMES,
@@ -216,24 +234,12 @@ def run_live_metric(
     seed: int = 0,
     device: str = "auto",
     params_file: Path | str | None = None,
-    out_dir: Path | str | None = None,
     startup_timeout_s: float = STARTUP_TIMEOUT_S,
+    record_points: bool = False,
     progress: Callable[[str], None] | None = None,
-) -> LiveMetricResult:
-    """Run the live graph on a simulated drive and evaluate its metric depth (see the module docstring).
-
-    `width` x `height` default to the checkpoint's size; `params_file` (ROS parameters YAML) goes to both nodes
-    (e.g. a calibration `tolerance` or `rate_hz`); the nodes inherit this process's environment (OMP_NUM_THREADS,
-    CUDA_VISIBLE_DEVICES, ...). With `out_dir` the bag (`drive`, which must not exist yet), `launcher.log` (the
-    launcher's and the nodes' output) and `live_metric.json` stay there; without, everything goes into a temporary
-    folder that is removed. `progress(line)` says what is happening.
-
-    Raises:
-        BenchmarkError: an unknown calibration, frames < 2, a rate that is not positive, a launcher that exits, or
-            nodes that do not come up within `startup_timeout_s`.
-        CheckpointError, BagError, SimulationError: an unreadable checkpoint, a bag that cannot be written, a size
-            the simulator refuses.
-    """
+) -> LiveSession:
+    """`run_live_metric` in `folder` (kept: the bag `drive`, which must not exist yet, and `launcher.log`), returning
+    the recording too; `record_points` also records the newest point clouds."""
     if calibration not in LIVE_CALIBRATIONS:
         raise BenchmarkError(f"calibration must be one of {', '.join(LIVE_CALIBRATIONS)}, got {calibration!r}")
     if isinstance(frames, bool) or not isinstance(frames, int) or frames < 2:
@@ -243,27 +249,54 @@ def run_live_metric(
     path = Path(checkpoint).expanduser().absolute()
     model = load_checkpoint(path)
     say = progress or (lambda _line: None)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = LivePlan(
+        checkpoint=path,
+        folder=folder,
+        calibration=calibration,
+        frames=frames,
+        width=width or model.input_width,
+        height=height or model.input_height,
+        rate=float(rate),
+        seed=seed,
+        device=device,
+        params_file=None if params_file is None else Path(params_file).expanduser().absolute(),
+        startup_timeout_s=startup_timeout_s,
+        record_points=record_points,
+    )
+    say(f"recording {frames} frames")
+    record_drive(
+        RecordingOptions(out=plan.bag, frames=frames, width=plan.width, height=plan.height, stereo=True, seed=seed)
+    )
+    recording = record_live_run(plan, say)
+    return LiveSession(plan, recording, _summarise(plan, recording))
+
+
+def run_live_metric(
+    checkpoint: Path | str,
+    *,
+    out_dir: Path | str | None = None,
+    **options: Any,
+) -> LiveMetricResult:
+    """Run the live graph on a simulated drive and evaluate its metric depth (see the module docstring).
+
+    `options` are those of `run_live_session`: `calibration`, `frames`, `rate`, `width` x `height` (default: the
+    checkpoint's size), `seed`, `device`, `params_file` (ROS parameters YAML for both nodes, e.g. a calibration
+    `tolerance` or `rate_hz`), `startup_timeout_s`, `progress(line)`. The nodes inherit this process's environment
+    (OMP_NUM_THREADS, CUDA_VISIBLE_DEVICES, ...). With `out_dir` the bag (`drive`, which must not exist yet),
+    `launcher.log` (the launcher's and the nodes' output) and `live_metric.json` stay there; without, everything goes
+    into a temporary folder that is removed.
+
+    Raises:
+        BenchmarkError: an unknown calibration, frames < 2, a rate that is not positive, a launcher that exits, or
+            nodes that do not come up within `startup_timeout_s`.
+        CheckpointError, BagError, SimulationError: an unreadable checkpoint, a bag that cannot be written, a size
+            the simulator refuses.
+    """
     with contextlib.ExitStack() as stack:
         folder = Path(out_dir) if out_dir is not None else Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        folder.mkdir(parents=True, exist_ok=True)
-        plan = LivePlan(
-            checkpoint=path,
-            folder=folder,
-            calibration=calibration,
-            frames=frames,
-            width=width or model.input_width,
-            height=height or model.input_height,
-            rate=float(rate),
-            seed=seed,
-            device=device,
-            params_file=None if params_file is None else Path(params_file).expanduser().absolute(),
-            startup_timeout_s=startup_timeout_s,
-        )
-        say(f"recording {frames} frames")
-        record_drive(
-            RecordingOptions(out=plan.bag, frames=frames, width=plan.width, height=plan.height, stereo=True, seed=seed)
-        )
-        result = _summarise(plan, record_live_run(plan, say))
+        result = run_live_session(checkpoint, folder, **options).result
         if out_dir is not None:
             with atomic_write(folder / "live_metric.json", "w") as stream:
                 json.dump(result.to_dict(), stream, indent=1)

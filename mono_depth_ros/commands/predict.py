@@ -107,13 +107,12 @@ def write_frame(out: Path, name: str, metric_depth: Any, disparity: Any) -> None
     import numpy as np
 
     from mono_depth_ros.core.wire import depth_to_16uc1_mm
+    from mono_depth_ros.plots.depth import colourise_inverse_depth
 
     np.save(out / f"{name}.npy", metric_depth)
     _imwrite(out / f"{name}_mm.png", depth_to_16uc1_mm(metric_depth))
-    low, high = np.percentile(disparity, (1.0, 99.0)) if disparity.size else (0.0, 1.0)
-    normalised = np.clip((disparity - low) / max(float(high - low), 1e-12), 0.0, 1.0)
-    preview = cv2.applyColorMap((normalised * 255.0).astype(np.uint8), cv2.COLORMAP_MAGMA)
-    _imwrite(out / f"{name}_preview.png", preview)
+    preview = colourise_inverse_depth(disparity)
+    _imwrite(out / f"{name}_preview.png", cv2.cvtColor(preview, cv2.COLOR_RGB2BGR))
 
 
 def _imwrite(path: Path, pixels: Any) -> None:

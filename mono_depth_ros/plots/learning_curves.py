@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mono_depth_ros.atomic import atomic_write
 from mono_depth_ros.core.training.logging import LOSSES_FILE, VALIDATION_FILE
 from mono_depth_ros.plots.errors import PlotError
+from mono_depth_ros.plots.figures import load_pyplot, save_png
 
 __all__ = ["CURVES_FILE", "LearningCurves", "ValidationPoint", "plot_learning_curves", "read_learning_curves"]
 
@@ -91,13 +91,7 @@ def plot_learning_curves(
     curves = [runs] if isinstance(runs, LearningCurves) else list(runs)
     if not curves or not any(run.validation or run.losses for run in curves):
         raise PlotError("no training logs to plot")
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # no display: a file only
-        from matplotlib import pyplot
-    except ImportError:
-        raise PlotError("plotting needs matplotlib: pip install matplotlib") from None
+    pyplot = load_pyplot()
     timed = all(point.elapsed_s is not None for run in curves for point in run.validation)
     figure, (accuracy, loss) = pyplot.subplots(1, 2, figsize=(11, 4))
     try:
@@ -124,12 +118,9 @@ def plot_learning_curves(
             loss.legend(fontsize=8)
         figure.suptitle(title or ", ".join(run.name for run in curves))
         figure.tight_layout()
-        out = Path(out)
-        with atomic_write(out, "wb") as stream:
-            figure.savefig(stream, format="png", dpi=90)
+        return save_png(figure, out)
     finally:
         pyplot.close(figure)
-    return out
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

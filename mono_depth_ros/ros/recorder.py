@@ -172,13 +172,15 @@ def output_topics(
     keep_events: int | None = None,
     camera_info: bool = False,
     points: bool = False,
+    keep_points: int | None = None,
     inputs: Iterable[str] = (),
 ) -> list[RecordedTopic]:
     """What the depth and calibration nodes of `namespace` publish: `depth/image` (float32 metres), `depth_scale`
     (float) and `/diagnostics` (`DiagnosticRecord` tuples); with `camera_info` also `depth/camera_info`
     (CameraModel), with `points` also `points` ((rows, cols, 3) xyz and (rows, cols, 3) uint8 rgb or None); and
     the arrival of each image topic in `inputs` (for latency). `keep` bounds the images, camera infos and clouds
-    kept, `keep_events` the scales, diagnostics and input arrivals (a few bytes each; None: all)."""
+    kept (`keep_points` the clouds alone, when given), `keep_events` the scales, diagnostics and input arrivals (a
+    few bytes each; None: all)."""
     prefix = "/" + namespace.strip("/")
     prefix = "" if prefix == "/" else prefix
     topics = [
@@ -189,7 +191,7 @@ def output_topics(
     if camera_info:
         topics.append(RecordedTopic(f"{prefix}/depth/camera_info", CameraInfo, camera_info_to_model, keep=keep))
     if points:
-        topics.append(RecordedTopic(f"{prefix}/points", PointCloud2, _cloud_value, keep=keep))
+        topics.append(RecordedTopic(f"{prefix}/points", PointCloud2, _cloud_value, keep=keep_points or keep))
     topics.extend(arrival_topic(name, keep=keep_events) for name in inputs)
     return topics
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
 
 from mono_depth_ros.cli import main
-from mono_depth_ros.core.models import ModelConfig, Networks, ScaleSource, TrainingMode, load_checkpoint
+from mono_depth_ros.core.models import (
+    Checkpoint,
+    MetricScale,
+    ModelConfig,
+    Networks,
+    ScaleSource,
+    TrainingMode,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 WIDTH, HEIGHT = 128, 64
 
@@ -151,3 +161,29 @@ def test_the_command_default_baseline_is_the_core_constant() -> None:
     from mono_depth_ros.core.models.monodepth2 import KITTI_STEREO_BASELINE
 
     assert convert.KITTI_BASELINE == KITTI_STEREO_BASELINE
+
+
+def test_a_training_checkpoint_slims_to_its_depth_network(
+    tmp_path: Path, tiny_checkpoint: Callable[..., Checkpoint], capsys: pytest.CaptureFixture[str]
+) -> None:
+    training = tiny_checkpoint(
+        training_mode=TrainingMode.MONO_STEREO, stereo_baseline=0.54, metric_scale=MetricScale(ScaleSource.STEREO),
+        step=7, training_state={"optimiser": {"state": {"m": torch.zeros(1000)}}},
+    )  # fmt: skip
+    source = save_checkpoint(training, tmp_path / "training.pt")
+    assert main(["convert", str(source), str(tmp_path / "slim.pt"), "--half"]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        f"inference checkpoint of {source} (ResNet-18 96x64, mode mono_stereo, step 7; without pose network" in printed
+    )
+    slim = load_checkpoint(tmp_path / "slim.pt")
+    assert list(slim.state_dicts) == ["depth"]
+    assert (slim.model.pose, slim.training_state, slim.step) == (False, {}, 7)
+    assert (slim.training_mode, slim.stereo_baseline, slim.metric_scale) == (
+        training.training_mode, training.stereo_baseline, training.metric_scale
+    )  # fmt: skip
+    for key, value in training.state_dicts["depth"].items():
+        expected = value.half().float() if value.is_floating_point() else value
+        assert torch.equal(slim.state_dicts["depth"][key].float(), expected.float()), key
+    assert (tmp_path / "slim.pt").stat().st_size < 0.6 * source.stat().st_size
+    slim.build_networks()  # loads without a pose network
