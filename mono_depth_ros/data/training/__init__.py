@@ -10,7 +10,7 @@ from mono_depth_ros.data.training.cameras import CameraTimeline, FrameGeometry, 
 from mono_depth_ros.data.training.dataset import BagData, BagDataset, build_bag_data
 from mono_depth_ros.data.training.errors import BagDataError
 from mono_depth_ros.data.training.job import prepare_bag_training
-from mono_depth_ros.data.training.odometry import OdometryTrack, slerp
+from mono_depth_ros.data.training.odometry import OdometryTrack
 from mono_depth_ros.data.training.selection import BagSelection, camera_info_topic_for
 from mono_depth_ros.data.training.summary import BagDataSummary, BagReport
 from mono_depth_ros.data.training.windows import Window, moving_frames, pair_by_stamp, split_by_time, triplets
@@ -38,7 +38,6 @@ __all__ = [
     "pair_by_stamp",
     "plan_geometry",
     "prepare_bag_training",
-    "slerp",
     "split_by_time",
     "triplets",
 ]

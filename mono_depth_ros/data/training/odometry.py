@@ -1,58 +1,42 @@
-"""nav_msgs/Odometry of a bag, interpolated at image stamps: translation linearly, rotation by slerp."""
+"""nav_msgs/Odometry of a bag at image stamps, interpolated by `core.scale.interpolate_pose` (linear translation,
+slerp rotation), the same interpolation calibration_node uses online."""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
-from mono_depth_ros.core.wire.stamps import stamp_ns
+from mono_depth_ros.core.scale.odometry import interpolate_pose
+from mono_depth_ros.core.wire.stamps import NS_PER_S, stamp_ns
 from mono_depth_ros.data.training.errors import BagDataError
 
-__all__ = ["OdometryTrack", "slerp"]
-
-
-def slerp(q0: np.ndarray, q1: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Spherical interpolation of unit quaternions (..., 4) at `weight` (...) in [0, 1], shortest arc."""
-    dot = np.sum(q0 * q1, axis=-1)
-    q1 = np.where(dot[..., None] < 0, -q1, q1)
-    dot = np.abs(dot).clip(max=1.0)
-    angle = np.arccos(dot)
-    sin = np.sin(angle)
-    small = sin < 1e-9  # nearly equal rotations: linear interpolation is exact to rounding
-    safe = np.where(small, 1.0, sin)
-    w0 = np.where(small, 1.0 - weight, np.sin((1.0 - weight) * angle) / safe)
-    w1 = np.where(small, weight, np.sin(weight * angle) / safe)
-    out = w0[..., None] * q0 + w1[..., None] * q1
-    return out / np.linalg.norm(out, axis=-1, keepdims=True)
-
-
-def _rotation_matrices(quaternions: np.ndarray) -> np.ndarray:
-    """(N, 4) x, y, z, w -> (N, 3, 3)."""
-    x, y, z, w = np.moveaxis(quaternions, -1, 0)
-    return np.stack(
-        [
-            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
-            np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
-            np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
-        ],
-        -2,
-    )
+__all__ = ["OdometryTrack"]
 
 
 class OdometryTrack:
-    """Poses of the odometry's child frame (base_link) in its frame (odom), by header stamp."""
+    """Poses of the odometry's child frame (base_link) in its frame (odom), by header stamp; of messages with the
+    same stamp the last one counts."""
 
     def __init__(self, stamps_ns: np.ndarray, translations: np.ndarray, quaternions: np.ndarray) -> None:
-        order = np.argsort(stamps_ns, kind="stable")
-        self.stamps_ns = np.asarray(stamps_ns, dtype=np.int64)[order]
-        self.translations = np.asarray(translations, dtype=np.float64)[order]
-        quaternions = np.asarray(quaternions, dtype=np.float64)[order]
-        norms = np.linalg.norm(quaternions, axis=-1, keepdims=True)
-        if np.any(~np.isfinite(norms)) or np.any(norms < 1e-6):
-            bad = int(np.flatnonzero(~np.isfinite(norms[:, 0]) | (norms[:, 0] < 1e-6))[0])
+        stamps = np.asarray(stamps_ns, dtype=np.int64).reshape(-1)
+        translations = np.asarray(translations, dtype=np.float64).reshape(-1, 3)
+        quaternions = np.asarray(quaternions, dtype=np.float64).reshape(-1, 4)
+        norms = np.linalg.norm(quaternions, axis=-1)
+        bad = np.flatnonzero(~np.isfinite(norms) | (norms < 1e-6) | ~np.isfinite(translations).all(axis=1))
+        if bad.size:
             raise BagDataError(
-                f"odometry at {int(self.stamps_ns[bad])} ns has orientation {quaternions[bad].tolist()}, not a rotation"
+                f"odometry at {int(stamps[bad[0]])} ns has position {translations[bad[0]].tolist()} and orientation "
+                f"{quaternions[bad[0]].tolist()}, not a pose"
             )
-        self.quaternions = quaternions / norms
+        # Sorted by stamp, the last of equal stamps kept (interpolation needs strictly increasing times).
+        order = np.lexsort((np.arange(stamps.shape[0]), stamps))
+        stamps, translations, quaternions = stamps[order], translations[order], quaternions[order]
+        last = np.append(stamps[1:] != stamps[:-1], True)[: stamps.shape[0]]
+        self.stamps_ns = stamps[last]
+        self.poses = np.zeros((self.stamps_ns.shape[0], 4, 4))
+        self.poses[:, :3, :3] = Rotation.from_quat(quaternions[last]).as_matrix()
+        self.poses[:, :3, 3] = translations[last]
+        self.poses[:, 3, 3] = 1.0
 
     @classmethod
     def from_messages(cls, messages: list[object]) -> OdometryTrack:
@@ -62,7 +46,7 @@ class OdometryTrack:
         quaternions = np.array(
             [[p.orientation.x, p.orientation.y, p.orientation.z, p.orientation.w] for p in poses], dtype=np.float64
         )
-        return cls(stamps.reshape(-1), translations.reshape(-1, 3), quaternions.reshape(-1, 4))
+        return cls(stamps, translations, quaternions)
 
     def __len__(self) -> int:
         return int(self.stamps_ns.shape[0])
@@ -73,19 +57,9 @@ class OdometryTrack:
         out = np.full((stamps.shape[0], 4, 4), np.nan)
         if len(self) == 0:
             return out
-        inside = (stamps >= self.stamps_ns[0]) & (stamps <= self.stamps_ns[-1])
-        if not inside.any():
-            return out
-        wanted = stamps[inside]
-        upper = np.searchsorted(self.stamps_ns, wanted, side="left").clip(0, len(self) - 1)
-        lower = np.where(self.stamps_ns[upper] == wanted, upper, (upper - 1).clip(0))
-        span = (self.stamps_ns[upper] - self.stamps_ns[lower]).astype(np.float64)
-        weight = np.where(span > 0, (wanted - self.stamps_ns[lower]) / np.where(span > 0, span, 1.0), 0.0)
-        translation = self.translations[lower] + weight[:, None] * (self.translations[upper] - self.translations[lower])
-        rotation = _rotation_matrices(slerp(self.quaternions[lower], self.quaternions[upper], weight))
-        poses = np.zeros((wanted.shape[0], 4, 4))
-        poses[:, :3, :3] = rotation
-        poses[:, :3, 3] = translation
-        poses[:, 3, 3] = 1.0
-        out[inside] = poses
+        # Seconds from the first sample: exact to the nanosecond in float64 (absolute epoch seconds are not).
+        times = (self.stamps_ns - self.stamps_ns[0]) / NS_PER_S
+        for index, stamp in enumerate(stamps):
+            if self.stamps_ns[0] <= stamp <= self.stamps_ns[-1]:
+                out[index] = interpolate_pose(times, self.poses, (stamp - self.stamps_ns[0]) / NS_PER_S)
         return out
