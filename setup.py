@@ -8,7 +8,7 @@ PACKAGE = "mono_depth_ros"
 
 setup(
     name=PACKAGE,
-    version="0.1.0",
+    version="1.0.0",
     packages=find_packages(include=[PACKAGE, f"{PACKAGE}.*"]),
     # The bundled demo model (mono_depth_ros.assets.DEMO_MODEL), read from its file path.
     package_data={f"{PACKAGE}.assets": ["*.pt"]},

@@ -5,4 +5,4 @@ inference), `data` (rosbag2 through the `rosbags` library, the synthetic world),
 rclpy and message packages) and `cli` (the `mono-depth-ros` command).
 """
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"

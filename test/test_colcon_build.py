@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mono_depth_ros import __version__
+
 ROOT = Path(__file__).resolve().parents[1]
 NOT_SOURCES = shutil.ignore_patterns(
     ".venv", ".git", "build", "install", "log", "__pycache__", ".pytest_cache", ".ruff_cache", "*.egg-info"
@@ -40,7 +42,8 @@ def test_colcon_build_installs_nodes_launch_config_and_manifest(tmp_path: Path) 
     assert (share / "package.xml").read_text() == (ROOT / "package.xml").read_text()
     configs = [*(ROOT / "config").glob("*.yaml"), *(ROOT / "config").glob("*.rviz")]
     assert {p.name for p in (share / "config").iterdir()} == {p.name for p in configs}
-    assert (share / "launch" / "depth.launch.py").is_file(), "`ros2 launch mono_depth_ros depth.launch.py` needs it"
+    for launch_file in ("depth.launch.py", "train.launch.py"):
+        assert (share / "launch" / launch_file).is_file(), f"`ros2 launch mono_depth_ros {launch_file}` needs it"
     assert (prefix / "share" / "ament_index" / "resource_index" / "packages" / "mono_depth_ros").is_file()
 
     # The installed entry point runs the installed package.
@@ -53,4 +56,7 @@ def test_colcon_build_installs_nodes_launch_config_and_manifest(tmp_path: Path) 
         env={**os.environ, "PYTHONPATH": str(site_packages)},
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith("mono-depth-ros 0.1.0")
+    assert run.stdout.startswith(f"mono-depth-ros {__version__}")
+    # The bundled demo model is installed beside the code that finds it (mono_depth_ros.assets.DEMO_MODEL).
+    installed_model = site_packages / "mono_depth_ros" / "assets" / "demo_model.pt"
+    assert installed_model.stat().st_size == (ROOT / "mono_depth_ros" / "assets" / "demo_model.pt").stat().st_size

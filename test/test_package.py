@@ -90,3 +90,13 @@ def test_only_the_ros_layer_imports_rclpy() -> None:
             if any(name.split(".")[0] in {"rclpy", "sensor_msgs", "nav_msgs", "std_msgs"} for name in names):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_setup_py_package_xml_and_the_module_agree_on_the_version() -> None:
+    import re
+
+    from mono_depth_ros import __version__
+
+    root = Path(__file__).resolve().parents[1]
+    assert re.search(r'version="([^"]+)"', (root / "setup.py").read_text()).group(1) == __version__
+    assert re.search(r"<version>([^<]+)</version>", (root / "package.xml").read_text()).group(1) == __version__

@@ -12,27 +12,11 @@ from mono_depth_ros.data.recording import SIM_TOPICS
 from mono_depth_ros.launch_plan import ARGUMENT_NAMES, DEPTH_OUTPUTS, NodeSpec
 from mono_depth_ros.launch_plan.nodes import RVIZ_CONFIG_NAMESPACE, RVIZ_TOPICS
 
-ROOT = Path(__file__).resolve().parents[2]
-LAUNCH_FILE = ROOT / "launch" / "depth.launch.py"
+from .conftest import ROOT, calls_to, function, parse_launch_file
 
 
 def launch_tree() -> ast.Module:
-    source = LAUNCH_FILE.read_text()
-    compile(source, str(LAUNCH_FILE), "exec")
-    return ast.parse(source)
-
-
-def calls_to(tree: ast.AST, name: str) -> list[ast.Call]:
-    return [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and (getattr(node.func, "id", None) == name or getattr(node.func, "attr", None) == name)
-    ]
-
-
-def function(tree: ast.Module, name: str) -> ast.FunctionDef:
-    return next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    return parse_launch_file("depth.launch.py")
 
 
 def test_the_launch_file_declares_exactly_the_plans_arguments_in_table_order() -> None:

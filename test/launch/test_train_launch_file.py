@@ -24,28 +24,13 @@ from mono_depth_ros.launch_plan.training import STOP_GRACE_S
 from mono_depth_ros.ros.parameters import declare_parameters
 from mono_depth_ros.ros.trainer_config import TRAINER_PARAMETERS, TrainerSettings
 
-ROOT = Path(__file__).resolve().parents[2]
-LAUNCH_FILE = ROOT / "launch" / "train.launch.py"
+from .conftest import ROOT, calls_to, function, parse_launch_file
+
 SHARE = Path("/opt/share/mono_depth_ros")
 
 
 def launch_tree() -> ast.Module:
-    source = LAUNCH_FILE.read_text()
-    compile(source, str(LAUNCH_FILE), "exec")
-    return ast.parse(source)
-
-
-def calls_to(tree: ast.AST, name: str) -> list[ast.Call]:
-    return [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and (getattr(node.func, "id", None) == name or getattr(node.func, "attr", None) == name)
-    ]
-
-
-def function(tree: ast.Module, name: str) -> ast.FunctionDef:
-    return next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    return parse_launch_file("train.launch.py")
 
 
 def test_the_launch_file_declares_exactly_the_training_arguments_in_table_order() -> None:

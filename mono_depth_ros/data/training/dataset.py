@@ -311,8 +311,10 @@ def _no_pairs_message(
 ) -> str:
     if len(right) == 0:
         return f"bag {path}: the right topic {selection.right_image_topic} has no frame after its camera_info"
-    nearest = np.abs(right.stamps_ns[np.abs(right.stamps_ns[None, :] - left.stamps_ns[:, None]).argmin(1)]
-                     - left.stamps_ns)  # fmt: skip
+    ordered = np.sort(right.stamps_ns)
+    after = np.searchsorted(ordered, left.stamps_ns).clip(0, ordered.shape[0] - 1)
+    before = (after - 1).clip(0)
+    nearest = np.minimum(np.abs(ordered[after] - left.stamps_ns), np.abs(ordered[before] - left.stamps_ns))
     return (
         f"bag {path}: no left frame of {selection.image_topic} has a right frame of {selection.right_image_topic} "
         f"within {tolerance_ms:g} ms (the nearest are {np.median(nearest) / 1e6:.3g} ms apart at the median); "
