@@ -17,6 +17,8 @@ BIN := $(VENV)/bin
 # DDS stays on loopback; every run gets its own domain so parallel runs never cross-talk.
 ROS_ENV := ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
 # pip warns about missing local index folders on machines that lack them; hide only that noise, keep failures.
+# (The editable install runs with PYTHONWARNINGS=ignore: setuptools prints a banner about editable installs in
+# general, not about this package.)
 PIP_QUIET := { grep -v -e "is ignored: it is neither a file nor a directory" || true; }
 
 .PHONY: help venv demo test lint format bench clean
@@ -33,7 +35,7 @@ $(STAMP): requirements.txt setup.py
 	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | $(PIP_QUIET)
 	$(BIN)/python -m pip install -q $(TORCH_PIP_ARGS) "$(TORCH_SPEC)" 2>&1 | $(PIP_QUIET)
 	$(BIN)/python -m pip install -q -r requirements.txt 2>&1 | $(PIP_QUIET)
-	$(BIN)/python -m pip install -q --no-deps -e . 2>&1 | $(PIP_QUIET)
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install -q --no-deps -e . 2>&1 | $(PIP_QUIET)
 	@$(BIN)/python -c 'import torch, rclpy, rosbags, cv2; print("environment ready: torch", torch.__version__)'
 	@touch $@
 
