@@ -34,10 +34,10 @@ def test_the_bundled_model_is_small_metric_and_loads() -> None:
 
 
 def test_a_short_demo_writes_its_outputs_and_scores_with_the_core_evaluation(tmp_path: Path) -> None:
-    result = run_demo(tmp_path / "demo", frames=40, device="cpu")
+    result = run_demo(tmp_path / "demo", frames=60, device="cpu")  # 6 s: the scale comes after about 2.5 s
     folder = tmp_path / "demo"
     live = result.live
-    assert live.frames_in == 40
+    assert live.frames_in == 60
     assert live.frames_out > 0
     assert live.scale_over_time, "calibration_node published no scale"
 
@@ -69,7 +69,7 @@ def test_a_short_demo_writes_its_outputs_and_scores_with_the_core_evaluation(tmp
     assert (records["z"] > 0).all()
     assert (folder / "scale.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     summary = result.format()
-    assert f"demo: a 40-frame synthetic stereo drive ({live.width}x{live.height}, 10 Hz)" in summary
+    assert f"demo: a 60-frame synthetic stereo drive ({live.width}x{live.height}, 10 Hz)" in summary
     assert "metric depth, no ground-truth scaling: Abs Rel" in summary
 
 
