@@ -1,4 +1,4 @@
-"""Test-wide set-up: DDS on loopback with a per-run domain, and shared fixtures.
+"""Test-wide set-up: DDS on loopback with a per-run domain, a private cache folder, and shared fixtures.
 
 The environment is set before any test module imports rclpy, so every rclpy graph a test builds stays on this
 machine and parallel runs (CI beside a developer's run) never see each other.
@@ -24,6 +24,16 @@ if TYPE_CHECKING:  # torch and the networks load only when a test asks for a che
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 # Domains 1..101 are valid for every RMW on Linux; pick one per test run.
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(1, 101)))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """XDG_CACHE_HOME in the run's temporary folder: nothing a test decodes (the bag frame cache) lands in the
+    user's ~/.cache, and subprocesses inherit it."""
+    folder = tmp_path_factory.mktemp("cache_home")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    return folder
+
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
