@@ -65,6 +65,7 @@ __all__ = [
     "TARGET_METRIC_RATIO",
     "LiveMetricResult",
     "LiveSession",
+    "depths_after_first_scale",
     "run_live_metric",
     "run_live_session",
 ]
@@ -308,16 +309,21 @@ def _statuses(recording: LiveRecording, node: str) -> list[tuple[float, Diagnost
     return [(s.arrival_s, r) for s in recording.diagnostics for r in s.value if r.hardware_id == node]
 
 
+def depths_after_first_scale(recording: LiveRecording) -> dict[int, np.ndarray]:
+    """stamp -> depth image of the frames the metrics score: those whose camera image arrived after the first
+    depth_scale did (at the recorder; the node gets both as fast)."""
+    if not recording.scales:
+        return {}
+    first_scale = recording.scales[0].arrival_s
+    arrived = {sample.stamp_ns: sample.arrival_s for sample in recording.inputs}
+    return {s.stamp_ns: s.value for s in recording.depths if arrived.get(s.stamp_ns, -math.inf) > first_scale}
+
+
 def _summarise(plan: LivePlan, recording: LiveRecording) -> LiveMetricResult:
     inputs, depths, scales, started = recording.inputs, recording.depths, recording.scales, recording.started
     arrived = {sample.stamp_ns: sample.arrival_s for sample in inputs}
     first_scale = scales[0].arrival_s if scales else None
-    # Frames whose image arrived after the first depth_scale did (at the recorder; the node gets both as fast).
-    after = {
-        s.stamp_ns: s.value
-        for s in depths
-        if first_scale is not None and arrived.get(s.stamp_ns, -math.inf) > first_scale
-    }
+    after = depths_after_first_scale(recording)
     metric = median = ratio_median = coverage = None
     evaluated = 0
     if after:

@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 
 from mono_depth_ros.assets import DEMO_MODEL
-from mono_depth_ros.bench.live_metric import LiveMetricResult, LiveSession, run_live_session
+from mono_depth_ros.bench.live_metric import (
+    LIVE_CALIBRATIONS,
+    LiveMetricResult,
+    LiveSession,
+    depths_after_first_scale,
+    run_live_session,
+)
 from mono_depth_ros.data.bag.frames import iter_rgb_frames
 from mono_depth_ros.data.recording import SIM_TOPICS
 from mono_depth_ros.demo.outputs import depth_panel, write_json, write_ply, write_png
@@ -33,7 +39,7 @@ __all__ = ["DEFAULT_DEMO_FRAMES", "DEMO_CALIBRATIONS", "TARGET_DEMO_ABS_REL", "D
 
 DEFAULT_DEMO_FRAMES = 200
 """20 s at 10 Hz: stereo calibration converges in about 2.5 s, odometry in about 13 s (docs/BENCHMARKS.md)."""
-DEMO_CALIBRATIONS = ("stereo", "odometry", "ground")
+DEMO_CALIBRATIONS = LIVE_CALIBRATIONS
 TARGET_DEMO_ABS_REL = 0.15
 PICTURED_FRAMES = 4
 
@@ -118,18 +124,8 @@ def run_demo(
     return DemoResult(session.result, session, folder, pictures, point_cloud, points, scale_plot, metrics_file)
 
 
-def _evaluated_depths(session: LiveSession) -> dict[int, np.ndarray]:
-    """stamp -> depth of the images published after the first depth_scale (those the metrics score)."""
-    recording = session.recording
-    arrived = {s.stamp_ns: s.arrival_s for s in recording.inputs}
-    first = recording.scales[0].arrival_s if recording.scales else None
-    if first is None:
-        return {}
-    return {s.stamp_ns: s.value for s in recording.depths if arrived.get(s.stamp_ns, -np.inf) > first}
-
-
 def _pictures(session: LiveSession, folder: Path) -> tuple[Path, ...]:
-    depths = _evaluated_depths(session) or {s.stamp_ns: s.value for s in session.recording.depths}
+    depths = depths_after_first_scale(session.recording) or {s.stamp_ns: s.value for s in session.recording.depths}
     if not depths:
         return ()
     stamps = sorted(depths)

@@ -82,3 +82,10 @@ def test_demo_mistakes_print_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     assert main(["demo", "--checkpoint", str(tmp_path / "nope.pt")]) == 1
     assert f"--checkpoint '{tmp_path / 'nope.pt'}' does not exist" in capsys.readouterr().err
+
+
+def test_the_command_offers_the_demos_calibrations() -> None:
+    from mono_depth_ros.commands.demo import CALIBRATIONS
+    from mono_depth_ros.demo import DEMO_CALIBRATIONS
+
+    assert CALIBRATIONS == DEMO_CALIBRATIONS  # kept apart so that `demo --help` does not load torch

@@ -17,7 +17,7 @@ from mono_depth_ros.core.geometry import PinholeIntrinsics
 from mono_depth_ros.core.wire import CameraModel
 from mono_depth_ros.data.training.errors import BagDataError
 
-__all__ = ["CameraTimeline", "FrameGeometry", "ImageFit", "Rectify", "plan_geometry"]
+__all__ = ["CameraTimeline", "FrameGeometry", "ImageFit", "Rectify", "fitted_region", "plan_geometry"]
 
 
 class ImageFit(str, enum.Enum):
@@ -112,6 +112,16 @@ def _undistort_maps(model: CameraModel) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def fitted_region(source_w: int, source_h: int, width: int, height: int, fit: ImageFit) -> tuple[int, int, int, int]:
+    """(left, top, width, height) of the source region scaled to `width` x `height`: the whole frame (resize), or
+    the largest centred region of the training aspect ratio (crop)."""
+    if ImageFit(fit) is ImageFit.RESIZE:
+        return 0, 0, source_w, source_h
+    crop_w = min(source_w, round(source_h * width / height))
+    crop_h = min(source_h, round(source_w * height / width))
+    return (source_w - crop_w) // 2, (source_h - crop_h) // 2, crop_w, crop_h
+
+
 def plan_geometry(
     model: CameraModel, topic: str, width: int, height: int, fit: ImageFit, rectify: Rectify
 ) -> FrameGeometry:
@@ -121,13 +131,7 @@ def plan_geometry(
     undistort = _needs_undistortion(model, topic, rectify)
     intrinsics = model.rectified_intrinsics()
     source_w, source_h = intrinsics.width, intrinsics.height
-    if fit is ImageFit.CROP:
-        # The largest centred region of the training aspect ratio.
-        crop_w = min(source_w, round(source_h * width / height))
-        crop_h = min(source_h, round(source_w * height / width))
-        left, top = (source_w - crop_w) // 2, (source_h - crop_h) // 2
-    else:
-        left, top, crop_w, crop_h = 0, 0, source_w, source_h
+    left, top, crop_w, crop_h = fitted_region(source_w, source_h, width, height, fit)
     resized = intrinsics.cropped(left, top, crop_w, crop_h).resized(width, height)
     return FrameGeometry(
         (source_w, source_h),

@@ -27,7 +27,7 @@ from mono_depth_ros.data.bag.frames import IMAGE_TYPES, message_to_depth
 from mono_depth_ros.data.bag.reading import iter_messages
 from mono_depth_ros.data.bag.summary import summarise_bag
 from mono_depth_ros.data.training.cache import CachedFrames, FrameSource, default_cache_dir, load_frames
-from mono_depth_ros.data.training.cameras import ImageFit, Rectify
+from mono_depth_ros.data.training.cameras import ImageFit, Rectify, fitted_region
 from mono_depth_ros.data.training.errors import BagDataError
 from mono_depth_ros.data.training.odometry import OdometryTrack
 from mono_depth_ros.data.training.selection import BagSelection
@@ -369,9 +369,6 @@ def _ground_truth(
 
 def _fit_depth(depth: np.ndarray, config: TrainingConfig) -> np.ndarray:
     height, width = depth.shape
-    if config.image_fit == ImageFit.CROP.value:
-        crop_w = min(width, round(height * config.width / config.height))
-        crop_h = min(height, round(width * config.height / config.width))
-        left, top = (width - crop_w) // 2, (height - crop_h) // 2
-        depth = depth[top : top + crop_h, left : left + crop_w]
+    left, top, crop_w, crop_h = fitted_region(width, height, config.width, config.height, ImageFit(config.image_fit))
+    depth = depth[top : top + crop_h, left : left + crop_w]
     return cv2.resize(depth, (config.width, config.height), interpolation=cv2.INTER_NEAREST)
