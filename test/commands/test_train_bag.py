@@ -199,3 +199,12 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_0(drive: Path, tiny_config: Path, t
     [(step, path)] = list_checkpoints(out)
     assert step >= 1
     assert load_checkpoint(path).step == step
+
+
+def test_the_commands_and_launch_files_offer_every_training_mode() -> None:
+    """Copies kept so that `--help` and launch files do not import torch: they must list the same modes."""
+    from mono_depth_ros.commands.train import MODES
+    from mono_depth_ros.core.models import TrainingMode
+    from mono_depth_ros.launch_plan.training import TRAINING_MODES
+
+    assert MODES == TRAINING_MODES == tuple(mode.value for mode in TrainingMode)
